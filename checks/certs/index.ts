@@ -1,0 +1,3 @@
+import type { Check } from '../../src/core/check.js';
+
+export const certsChecks: Check[] = [];

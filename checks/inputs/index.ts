@@ -1,0 +1,4 @@
+import cluster from './cluster.js';
+import manifests from './manifests.js';
+
+export const inputsChecks = [manifests, cluster];

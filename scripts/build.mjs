@@ -1,0 +1,21 @@
+// Bundles the CLI and the library entry with esbuild. Packages stay external so that
+// @kubernetes/client-node is still imported lazily, only when a cluster is contacted.
+// Type checking is a separate step (`npm run typecheck`).
+import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+
+await build({
+  entryPoints: { cli: 'src/cli/main.ts', index: 'src/index.ts' },
+  outdir: 'dist',
+  bundle: true,
+  splitting: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: true,
+  define: { __ASM_PROM_VERSION__: JSON.stringify(version) },
+  logLevel: 'warning',
+});

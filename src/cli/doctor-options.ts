@@ -1,0 +1,89 @@
+/** Turns parsed flags into DoctorOptions, rejecting what CONTRACT.md calls a usage error (exit 2). */
+import { existsSync, readFileSync } from 'node:fs';
+import { UsageError } from '../core/errors.js';
+import { DEFAULT_OPTIONS, parseDuration, type DoctorOptions, type ProbeMode } from '../core/options.js';
+import { parseTargetSpec } from '../core/target-spec.js';
+import type { FailOn } from '../core/types.js';
+
+export interface DoctorFlags {
+  filename?: string[];
+  offline?: boolean;
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
+  prometheus?: string;
+  certsDir?: string;
+  meshRoot?: string;
+  target?: string[];
+  targetIdentity?: string;
+  probe?: string;
+  prometheusUrl?: string;
+  only?: string[];
+  skip?: string[];
+  suppress?: string[];
+  failOn?: string;
+  timeout?: string;
+  deadline?: string;
+  concurrency?: number;
+  now?: string;
+  verbose?: boolean;
+}
+
+const mustExist = (flag: string, path: string | undefined) => {
+  if (path !== undefined && !existsSync(path)) throw new UsageError(`${flag} ${path}: no such file or directory`);
+};
+
+const duration = (flag: string, text: string | undefined, fallback: number) => {
+  if (text === undefined) return fallback;
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) throw new UsageError(`${flag} ${text}: expected a duration such as 5s, 500ms or 2m`);
+  return ms;
+};
+
+export function toDoctorOptions(flags: DoctorFlags): DoctorOptions {
+  const filenames = flags.filename ?? [];
+  for (const f of filenames) if (f !== '-') mustExist('-f', f);
+  mustExist('--certs-dir', flags.certsDir);
+  mustExist('--kubeconfig', flags.kubeconfig);
+  mustExist('--mesh-root', flags.meshRoot);
+  const targets = flags.target ?? [];
+  targets.forEach(parseTargetSpec);
+  if (flags.targetIdentity !== undefined && !/^spiffe:\/\/[^/]+\/.+/.test(flags.targetIdentity))
+    throw new UsageError(`--target-identity ${flags.targetIdentity}: expected a SPIFFE ID, spiffe://<trust-domain>/ns/<ns>/sa/<sa>`);
+  let now: Date | undefined;
+  if (flags.now !== undefined) {
+    now = new Date(flags.now);
+    if (!/^\d{4}-\d\d-\d\d(T\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?)?$/.test(flags.now) || Number.isNaN(now.getTime()))
+      throw new UsageError(`--now ${flags.now}: expected an RFC 3339 time, e.g. 2026-11-25T10:00:00Z`);
+  }
+  if (flags.prometheusUrl !== undefined && !URL.canParse(flags.prometheusUrl))
+    throw new UsageError(`--prometheus-url ${flags.prometheusUrl}: not a URL`);
+  const concurrency = flags.concurrency ?? DEFAULT_OPTIONS.concurrency;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency ${flags.concurrency}: expected a whole number ≥ 1`);
+
+  return {
+    ...DEFAULT_OPTIONS,
+    filenames,
+    stdin: filenames.includes('-') ? readFileSync(0, 'utf8') : undefined,
+    offline: flags.offline ?? false,
+    kubeconfig: flags.kubeconfig,
+    context: flags.context,
+    namespace: flags.namespace,
+    prometheus: flags.prometheus,
+    certsDir: flags.certsDir,
+    meshRoot: flags.meshRoot,
+    targets,
+    targetIdentity: flags.targetIdentity,
+    probe: (flags.probe ?? 'auto') as ProbeMode,
+    prometheusUrl: flags.prometheusUrl,
+    only: flags.only ?? [],
+    skip: flags.skip ?? [],
+    suppress: flags.suppress ?? [],
+    failOn: (flags.failOn ?? 'error') as FailOn,
+    timeoutMs: duration('--timeout', flags.timeout, DEFAULT_OPTIONS.timeoutMs),
+    deadlineMs: duration('--deadline', flags.deadline, DEFAULT_OPTIONS.deadlineMs),
+    concurrency,
+    now,
+    verbose: flags.verbose ?? false,
+  };
+}

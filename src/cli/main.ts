@@ -1,0 +1,66 @@
+/**
+ * The CLI: thin, over runDoctor(). Exit codes as CONTRACT.md says: 2 for usage errors (one line on
+ * stderr, nothing on stdout), 3 for internal errors (asks for a report), else the command's code.
+ * Also answers as the kubectl plugin `kubectl asm-prom` when run as kubectl-asm_prom.
+ */
+import { basename } from 'node:path';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { UsageError, oneLine } from '../core/errors.js';
+import { VERSION } from '../version.js';
+import { checksCommand } from './commands/checks.js';
+import { demoCommand } from './commands/demo.js';
+import { doctorCommand, doctorFlags } from './commands/doctor.js';
+import { explainCommand } from './commands/explain.js';
+
+const asPlugin = basename(process.argv[1] ?? '').startsWith('kubectl-asm_prom');
+const scriptName = asPlugin ? 'kubectl asm-prom' : 'asm-prom';
+
+type Handler = (argv: never) => Promise<number>;
+let pending: Promise<number> | undefined;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- yargs hands each command its own argv type
+const run = (handler: Handler) => (argv: any): void => {
+  pending = handler(argv as never);
+};
+
+async function main(): Promise<number> {
+  await yargs(hideBin(process.argv))
+    .scriptName(scriptName)
+    .usage(`$0 <command> [flags]\n\nDiagnose Prometheus scraping in an Istio / ASM mesh with strict mTLS.`)
+    .command('doctor', 'diagnose Prometheus-over-mTLS scraping (the main job)', (y) => doctorFlags(y), run(doctorCommand as Handler))
+    .command('checks', 'list every check and finding code, with its docs anchor', (y) =>
+      y.option('output', { alias: 'o', choices: ['human', 'json'] as const, default: 'human' as const }), run(checksCommand as Handler))
+    .command('explain <text>', 'name the likely causes of a Prometheus target error text', (y) =>
+      y.positional('text', { type: 'string', demandOption: true, describe: "the target's lastError" })
+        .option('output', { alias: 'o', choices: ['human', 'json'] as const, default: 'human' as const }), run(explainCommand as Handler))
+    .command('demo [scenario]', 'start a simulated mesh on loopback and run doctor against it', (y) =>
+      doctorFlags(y.positional('scenario', { type: 'string', describe: 'scenario name (see --list)' }))
+        .option('list', { type: 'boolean', describe: 'name the scenarios' })
+        .option('keep', { type: 'boolean', describe: 'leave the simulated mesh running and print its kubeconfig' }), run(demoCommand as Handler))
+    .demandCommand(1, 'name a command: doctor, checks, explain or demo')
+    .strict()
+    .version(VERSION)
+    .alias('h', 'help')
+    .wrap(Math.min(110, process.stdout.columns ?? 80))
+    .fail((message, error) => {
+      throw error && !(error instanceof UsageError) ? error : new UsageError(message ?? oneLine(error));
+    })
+    .parseAsync();
+  return pending ? await pending : 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`${scriptName}: ${oneLine(error)}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`${scriptName}: internal error: ${oneLine(error)}\nThis is a bug; please report it with the command line you ran.\n`);
+      if (process.env.ASM_PROM_DEBUG) process.stderr.write(`${(error as Error)?.stack ?? ''}\n`);
+      process.exitCode = 3;
+    }
+  },
+);

@@ -1,0 +1,344 @@
+/**
+ * The catalogue of every finding code (CONTRACT.md, "Finding codes"): severity, category, the message
+ * built from typed arguments, the hint and the docs anchor. Checks never write prose; they call
+ * `ctx.report(CODE, args)` and the compiler checks the arguments against the template here.
+ * A code is never reused for another meaning; add new ones, never rename.
+ */
+import type { Category, Severity } from './types.js';
+
+interface CodeInfo<A> {
+  severity: Severity;
+  category: Category;
+  message: (args: A) => string;
+  hint: string | ((args: A) => string);
+}
+
+/** Identity helper that fixes the argument type of one entry. */
+function code<A = Record<string, never>>(info: CodeInfo<A>): CodeInfo<A> {
+  return info;
+}
+
+type Files = { file: string };
+
+export const CODES = {
+  // ── Inputs ────────────────────────────────────────────────────────────────────────────────────
+  MANIFEST_PARSE_ERROR: code<{ file: string; line?: number; reason: string }>({
+    severity: 'error', category: 'inputs',
+    message: (a) => `${a.file}${a.line ? `:${a.line}` : ''} is not valid YAML/JSON: ${a.reason}`,
+    hint: 'Fix the document; `kubectl apply --dry-run=client -f FILE` shows the same error. The other documents were still diagnosed.',
+  }),
+  CLUSTER_UNREACHABLE: code<{ server: string; reason: string }>({
+    severity: 'error', category: 'inputs',
+    message: (a) => `the Kubernetes API at ${a.server} cannot be reached: ${a.reason}`,
+    hint: 'Check the kubeconfig context (`kubectl cluster-info`), the network path and the credentials; or run offline with -f.',
+  }),
+  ACCESS_DENIED: code<{ verb: string; resource: string; namespace?: string; skipped: string }>({
+    severity: 'warning', category: 'inputs',
+    message: (a) => `forbidden: ${a.verb} ${a.resource}${a.namespace ? ` in namespace ${a.namespace}` : ' cluster-wide'}; skipped: ${a.skipped}`,
+    hint: 'Grant the read-only ClusterRole of docs/in-cluster.md to the identity you run as (`kubectl auth can-i --list`).',
+  }),
+  PROMETHEUS_NOT_FOUND: code<{ scope: string }>({
+    severity: 'error', category: 'inputs',
+    message: (a) => `no Prometheus custom resource or pod found ${a.scope}`,
+    hint: 'Name it with --prometheus NAME and -n NAMESPACE, or check that Prometheus runs (`kubectl get prometheus,pods -A -l app.kubernetes.io/name=prometheus`).',
+  }),
+  CHECK_CRASHED: code<{ checkId: string; error: string }>({
+    severity: 'error', category: 'inputs',
+    message: (a) => `check ${a.checkId} crashed: ${a.error}`,
+    hint: 'This is a bug in asm-prom: please report it with the command line and this message. The other checks still ran.',
+  }),
+
+  // ── The Prometheus pod ────────────────────────────────────────────────────────────────────────
+  ANNOTATIONS_NOT_ON_POD: code<{ keys: string[]; layer: string }>({
+    severity: 'error', category: 'prometheus',
+    message: (a) => `${a.keys.join(', ')} set on the ${a.layer}'s own metadata, not on its pods`,
+    hint: 'Move them under spec.podMetadata (Prometheus resource) or spec.template.metadata (StatefulSet/Deployment): the injector reads only the pod.',
+  }),
+  SIDECAR_NOT_INJECTED: code<{ reason: string }>({
+    severity: 'error', category: 'prometheus',
+    message: (a) => `the Prometheus pod gets no istio-proxy sidecar: ${a.reason}`,
+    hint: 'Label the pod (podMetadata.labels) with sidecar.istio.io/inject: "true" or the namespace with istio-injection=enabled, and remove any inject "false".',
+  }),
+  PROXY_CONFIG_INVALID: code<{ reason: string }>({
+    severity: 'error', category: 'prometheus',
+    message: (a) => `proxy.istio.io/config is not a ProxyConfig mapping: ${a.reason}`,
+    hint: 'Write it as YAML: "proxyMetadata:\\n  OUTPUT_CERTS: /etc/istio-output-certs". The injector rejects the pod otherwise (FailedCreate).',
+  }),
+  OUTPUT_CERTS_MISSING: code({
+    severity: 'error', category: 'prometheus',
+    message: () => 'no proxyMetadata.OUTPUT_CERTS: the sidecar writes no certificate files',
+    hint: 'Add proxyMetadata.OUTPUT_CERTS: /etc/istio-output-certs to the proxy.istio.io/config annotation (Istio ≥ 1.6.1).',
+  }),
+  USER_VOLUME_MOUNT_MISSING: code({
+    severity: 'error', category: 'prometheus',
+    message: () => 'no sidecar.istio.io/userVolumeMount: the sidecar cannot write into the shared volume',
+    hint: `Add sidecar.istio.io/userVolumeMount: '[{"name": "istio-certs", "mountPath": "/etc/istio-output-certs"}]'.`,
+  }),
+  USER_VOLUME_MOUNT_INVALID: code<{ reason: string }>({
+    severity: 'error', category: 'prometheus',
+    message: (a) => `sidecar.istio.io/userVolumeMount is not a list or name-keyed map of volume mounts: ${a.reason}`,
+    hint: `Use JSON: '[{"name": "istio-certs", "mountPath": "/etc/istio-output-certs"}]'.`,
+  }),
+  CERTS_VOLUME_MISSING: code<{ volume: string }>({
+    severity: 'error', category: 'prometheus',
+    message: (a) => `the volume "${a.volume}" named by userVolumeMount is not among the pod's volumes`,
+    hint: 'Add an emptyDir volume with that name (medium: Memory) to the pod (Prometheus resource: spec.volumes).',
+  }),
+  CERTS_PATH_MISMATCH: code<{ outputCerts: string; mountPath: string }>({
+    severity: 'error', category: 'prometheus',
+    message: (a) => `OUTPUT_CERTS ${a.outputCerts} differs from the sidecar's mount ${a.mountPath}: the files land on the sidecar's read-only root`,
+    hint: 'Make OUTPUT_CERTS and the userVolumeMount mountPath the same directory.',
+  }),
+  CERTS_VOLUME_NOT_MEMORY: code<{ volume: string; actual: string }>({
+    severity: 'warning', category: 'prometheus',
+    message: (a) => `volume "${a.volume}" is ${a.actual}, not an emptyDir with medium: Memory: private keys land on the node's disk`,
+    hint: 'Use emptyDir: {medium: Memory} for the certificates volume.',
+  }),
+  CERTS_NOT_MOUNTED: code<{ volume: string; container: string }>({
+    severity: 'error', category: 'prometheus',
+    message: (a) => `container "${a.container}" does not mount the certificates volume "${a.volume}"`,
+    hint: 'Mount it into the Prometheus container (Prometheus resource: spec.volumeMounts, mountPath: /etc/prom-certs/).',
+  }),
+  OUTBOUND_CAPTURED: code<{ value: string | null }>({
+    severity: 'error', category: 'prometheus',
+    message: (a) => `traffic.sidecar.istio.io/includeOutboundIPRanges is ${a.value === null ? 'not set' : JSON.stringify(a.value)}: scrapes pass through Prometheus's own sidecar`,
+    hint: 'Set traffic.sidecar.istio.io/includeOutboundIPRanges: "" in the pod annotations.',
+  }),
+  INBOUND_CAPTURED: code<{ value: string | null }>({
+    severity: 'info', category: 'prometheus',
+    message: (a) => `traffic.sidecar.istio.io/includeInboundPorts is ${a.value === null ? 'not set' : JSON.stringify(a.value)}: the sidecar intercepts traffic to Prometheus`,
+    hint: 'Set traffic.sidecar.istio.io/includeInboundPorts: "" so that Grafana and others reach Prometheus directly.',
+  }),
+  PROXY_VERSION_UNSUPPORTED: code<{ version: string; reason: string }>({
+    severity: 'warning', category: 'prometheus',
+    message: (a) => `istio-proxy ${a.version} ${a.reason}`,
+    hint: 'Upgrade Istio/ASM to 1.9.4 or later.',
+  }),
+  STARTUP_RACE: code({
+    severity: 'warning', category: 'prometheus',
+    message: () => 'holdApplicationUntilProxyStarts is not true: Prometheus may build its scrape pools before the certificate files exist, and then silently has no such job',
+    hint: 'Add holdApplicationUntilProxyStarts: true to proxy.istio.io/config.',
+  }),
+  AMBIENT_NAMESPACE: code<{ namespace: string }>({
+    severity: 'warning', category: 'prometheus',
+    message: (a) => `namespace ${a.namespace} is in ambient mode: no sidecar writes certificate files`,
+    hint: 'In ambient, enroll Prometheus in the mesh and scrape over plain http; ztunnel supplies mTLS.',
+  }),
+  PROMETHEUS_RBAC_MISSING: code<{ serviceAccount: string; missing: string[]; namespace: string }>({
+    severity: 'error', category: 'prometheus',
+    message: (a) => `service account ${a.serviceAccount} may not ${a.missing.join(', ')} in ${a.namespace === '*' ? 'all namespaces' : `namespace ${a.namespace}`}`,
+    hint: 'Bind a (Cluster)Role allowing get, list, watch on services, endpoints, endpointslices and pods where the monitors look.',
+  }),
+  FS_ACCESS_DENIED: code<{ prometheus: string }>({
+    severity: 'error', category: 'prometheus',
+    message: (a) => `Prometheus ${a.prometheus} sets arbitraryFSAccessThroughSMs.deny: true: the operator rejects every monitor that reads TLS files`,
+    hint: 'Set spec.arbitraryFSAccessThroughSMs.deny: false, or move the TLS settings to a scrape class.',
+  }),
+
+  // ── Monitors ──────────────────────────────────────────────────────────────────────────────────
+  MONITOR_INVALID: code<{ errors: string[] }>({
+    severity: 'error', category: 'monitors',
+    message: (a) => `fails the operator's CRD schema: ${a.errors.join('; ')}`,
+    hint: 'Fix the fields named; `kubectl apply --dry-run=server` rejects the object the same way.',
+  }),
+  MONITOR_NOT_SELECTED: code<{ prometheuses: string[]; reasons: string[] }>({
+    severity: 'error', category: 'monitors',
+    message: (a) => `no Prometheus selects it${a.reasons.length ? `: ${a.reasons.join('; ')}` : ''}`,
+    hint: 'Give it the labels of the Prometheus serviceMonitorSelector/podMonitorSelector, in a namespace its namespace selector admits (a missing selector matches nothing; a missing namespace selector means its own namespace).',
+  }),
+  MONITOR_NO_MATCHING_SERVICE: code<{ selector: string; namespaces: string[]; target: 'Service' | 'Pod' }>({
+    severity: 'error', category: 'monitors',
+    message: (a) => `selector ${a.selector} matches no ${a.target} in ${a.namespaces.join(', ') || 'any namespace'}`,
+    hint: 'Match the labels of the Service (ServiceMonitor) or Pod (PodMonitor), and check spec.namespaceSelector.',
+  }),
+  MONITOR_PORT_NOT_FOUND: code<{ endpoint: number; port: string; available: string[] }>({
+    severity: 'error', category: 'monitors',
+    message: (a) => `endpoints[${a.endpoint}].port "${a.port}" names no port of the matched targets (have: ${a.available.join(', ') || 'none named'})`,
+    hint: "`port` must be the port's name, not its number; use targetPort for numbers.",
+  }),
+  MONITOR_TLS_FILES_MISSING: code<{ endpoint: number; missing: string[] }>({
+    severity: 'error', category: 'monitors',
+    message: (a) => `endpoints[${a.endpoint}] uses https but ${a.missing.join(', ')} not set`,
+    hint: 'Set tlsConfig caFile, certFile and keyFile to root-cert.pem, cert-chain.pem and key.pem under /etc/prom-certs/.',
+  }),
+  MONITOR_TLS_PATH_UNMOUNTED: code<{ endpoint: number; field: string; path: string; mountPath?: string }>({
+    severity: 'error', category: 'monitors',
+    message: (a) => `endpoints[${a.endpoint}].tlsConfig.${a.field} ${a.path} is ${a.mountPath ? `not a file the sidecar writes under the certificates mount ${a.mountPath}` : 'not inside any mount of the certificates volume'}`,
+    hint: 'Point the TLS files at root-cert.pem, cert-chain.pem and key.pem inside the Prometheus container\'s mount of the istio-certs volume.',
+  }),
+  MONITOR_VERIFY_SPIFFE: code<{ endpoint: number }>({
+    severity: 'error', category: 'monitors',
+    message: (a) => `endpoints[${a.endpoint}] verifies the server's certificate: Istio certificates carry only a SPIFFE URI, so the host-name check fails`,
+    hint: 'Set tlsConfig.insecureSkipVerify: true, as the Istio docs do (mTLS still authenticates Prometheus to the target).',
+  }),
+  MONITOR_SCHEME_HTTP_ON_STRICT: code<{ endpoint: number; workload: string; mode: string }>({
+    severity: 'error', category: 'monitors',
+    message: (a) => `endpoints[${a.endpoint}] scrapes ${a.workload} over plain http, but its mTLS mode is ${a.mode}`,
+    hint: 'Use scheme: https with the tlsConfig of the Istio certificates.',
+  }),
+  MONITOR_TLS_ON_PLAINTEXT: code<{ endpoint: number; workload: string; reason: string }>({
+    severity: 'error', category: 'monitors',
+    message: (a) => `endpoints[${a.endpoint}] scrapes ${a.workload} over https, but ${a.reason}`,
+    hint: 'Scrape plain http where there is no sidecar or mTLS is PERMISSIVE/DISABLE, or make the namespace STRICT; keep separate monitors for the two.',
+  }),
+  MONITOR_PORT_PROTOCOL: code<{ endpoint: number; port: string; service: string }>({
+    severity: 'warning', category: 'monitors',
+    message: (a) => `port "${a.port}" of ${a.service} is not declared HTTP for Istio: with HTTP/2 Prometheus gets "unexpected EOF"`,
+    hint: 'Name the port http-<suffix> or set appProtocol: http; or set enableHttp2: false on the endpoint.',
+  }),
+  MONITOR_MERGED_METRICS_PORT: code<{ endpoint: number; port: string }>({
+    severity: 'warning', category: 'monitors',
+    message: (a) => `endpoints[${a.endpoint}] uses https toward ${a.port}, Istio's merged-metrics port 15020, which is plain text`,
+    hint: 'Scrape 15020 over plain http, or disable merging (prometheus.istio.io/merge-metrics: "false") and scrape the app port with TLS.',
+  }),
+  SCRAPE_CLASS_TLS_OVERRIDE: code<{ endpoint: number; scrapeClass: string }>({
+    severity: 'warning', category: 'monitors',
+    message: (a) => `endpoints[${a.endpoint}] has its own tlsConfig, which replaces scrape class "${a.scrapeClass}"'s and drops its insecureSkipVerify`,
+    hint: 'Set insecureSkipVerify: true in the monitor\'s tlsConfig too, or drop the monitor\'s tlsConfig.',
+  }),
+
+  // ── Certificates ──────────────────────────────────────────────────────────────────────────────
+  CERT_FILE_MISSING: code<Files & { state: 'absent' | 'empty'; outputCertsHas?: boolean }>({
+    severity: 'error', category: 'certs',
+    message: (a) => `${a.file} is ${a.state}${a.outputCertsHas === true ? ' (the sidecar wrote it into OUTPUT_CERTS: the volume is not shared)' : a.outputCertsHas === false ? ' (the sidecar never wrote it)' : ''}`,
+    hint: 'Check OUTPUT_CERTS, userVolumeMount and the shared volume (prometheus.* findings); `kubectl exec POD -c prometheus -- ls -l /etc/prom-certs/`.',
+  }),
+  CERT_FILE_UNREADABLE: code<Files & { mode?: string; owner?: string; readerUid?: string }>({
+    severity: 'error', category: 'certs',
+    message: (a) => `${a.file} exists but cannot be read by ${a.readerUid ? `uid ${a.readerUid}` : "Prometheus's user"}${a.mode ? ` (mode ${a.mode}${a.owner ? `, owner ${a.owner}` : ''})` : ''}`,
+    hint: 'Istio 1.9.0–1.9.3 write the files 0600 as uid 1337: upgrade to ≥ 1.9.4, or run Prometheus as 1337.',
+  }),
+  CERT_PARSE_ERROR: code<Files & { reason: string }>({
+    severity: 'error', category: 'certs',
+    message: (a) => `${a.file} cannot be parsed: ${a.reason}`,
+    hint: 'The sidecar writes PEM; an empty or partial file clears on the next write. Restart the pod if it persists.',
+  }),
+  KEY_MISMATCH: code({
+    severity: 'error', category: 'certs',
+    message: () => 'key.pem does not match the certificate at the head of cert-chain.pem',
+    hint: 'Restart the Prometheus pod so that its sidecar writes a fresh pair.',
+  }),
+  CERT_EXPIRED: code<{ certificate: string; notAfter: string }>({
+    severity: 'error', category: 'certs',
+    message: (a) => `${a.certificate} expired at ${a.notAfter}`,
+    hint: 'The sidecar stopped rotating: check istio-proxy (logs, connection to istiod); never point OUTPUT_CERTS at /etc/certs.',
+  }),
+  CERT_NOT_YET_VALID: code<{ certificate: string; notBefore: string }>({
+    severity: 'error', category: 'certs',
+    message: (a) => `${a.certificate} is not valid before ${a.notBefore}`,
+    hint: 'Check the clocks of the node and of the CA.',
+  }),
+  CERT_NOT_ROTATED: code<{ usedPercent: number; notAfter: string }>({
+    severity: 'warning', category: 'certs',
+    message: (a) => `${a.usedPercent}% of the leaf's lifetime has passed (expires ${a.notAfter}): Istio renews at about 50%, so rotation is stuck`,
+    hint: 'Check that istio-proxy in the Prometheus pod runs and reaches istiod; restart the pod to get a fresh certificate.',
+  }),
+  CHAIN_BROKEN: code<{ reason: string }>({
+    severity: 'error', category: 'certs',
+    message: (a) => `cert-chain.pem does not verify up to root-cert.pem: ${a.reason}`,
+    hint: 'The files come from different CAs or a rotation half-done; restart the Prometheus pod after the mesh CA is settled.',
+  }),
+  ROOT_MISMATCH: code<{ meshRoot: string }>({
+    severity: 'error', category: 'certs',
+    message: (a) => `root-cert.pem shares no root with the mesh root bundle (${a.meshRoot})`,
+    hint: "Prometheus's sidecar is on another CA, revision or cluster: inject it from the mesh's control plane, and trust both roots during a rotation.",
+  }),
+  IDENTITY_MISMATCH: code<{ actual: string; expected: string }>({
+    severity: 'warning', category: 'certs',
+    message: (a) => `the leaf's identity ${a.actual} is not ${a.expected}`,
+    hint: "AuthorizationPolicies name Prometheus's principal: check the service account and namespace the certificate was issued for.",
+  }),
+
+  // ── Live targets ──────────────────────────────────────────────────────────────────────────────
+  TARGET_OK: code<{ tlsVersion?: string; peerSpiffeId?: string; status: number; samples: number }>({
+    severity: 'info', category: 'targets',
+    message: (a) => `scraped ${a.samples} samples (HTTP ${a.status}${a.tlsVersion ? `, ${a.tlsVersion}` : ''}${a.peerSpiffeId ? `, peer ${a.peerSpiffeId}` : ''})`,
+    hint: 'Nothing to do.',
+  }),
+  TARGET_UNREACHABLE: code<{ reason: string }>({
+    severity: 'error', category: 'targets',
+    message: (a) => `cannot connect: ${a.reason}`,
+    hint: 'Check that the pod runs and listens on the port, and that this machine reaches pod IPs (else use --probe pod).',
+  }),
+  TARGET_TIMEOUT: code<{ step: 'connect' | 'handshake' | 'response'; timeoutMs: number }>({
+    severity: 'error', category: 'targets',
+    message: (a) => `${a.step} took longer than ${a.timeoutMs} ms`,
+    hint: 'A NetworkPolicy, a firewall or an overloaded target; Prometheus reports "context deadline exceeded".',
+  }),
+  TARGET_NOT_TLS: code<{ detail: string }>({
+    severity: 'error', category: 'targets',
+    message: (a) => `the port answered in plain text (${a.detail})`,
+    hint: 'The target has no sidecar, or mTLS is PERMISSIVE/DISABLE for it: scrape it with scheme: http.',
+  }),
+  CLIENT_CERT_REJECTED: code<{ alert: string }>({
+    severity: 'error', category: 'targets',
+    message: (a) => `the target refused Prometheus's client certificate (${a.alert})`,
+    hint: 'Its sidecar does not trust the issuer of cert-chain.pem (different root), or no/expired client certificate was sent.',
+  }),
+  PEER_CERT_UNTRUSTED: code<{ reason: string }>({
+    severity: 'error', category: 'targets',
+    message: (a) => `the target's certificate does not chain to the mesh root: ${a.reason}`,
+    hint: 'The target is on another CA or trust domain; compare `istioctl proxy-config secret` of both pods.',
+  }),
+  PEER_IDENTITY_MISMATCH: code<{ actual: string; expected: string }>({
+    severity: 'warning', category: 'targets',
+    message: (a) => `the target presents ${a.actual}, expected ${a.expected}`,
+    hint: 'The endpoint belongs to another workload than the monitor intends, or its service account changed.',
+  }),
+  SCRAPE_CONNECTION_CLOSED: code<{ detail: string }>({
+    severity: 'error', category: 'targets',
+    message: (a) => `TLS succeeded but the connection closed before a response (${a.detail})`,
+    hint: 'Usually an unnamed/TCP port (name it http-*), PERMISSIVE mode, or an AuthorizationPolicy on a TCP port.',
+  }),
+  SCRAPE_HTTP_ERROR: code<{ status: number }>({
+    severity: 'error', category: 'targets',
+    message: (a) => `the metrics path answered HTTP ${a.status}`,
+    hint: (a) =>
+      a.status === 403 ? "An AuthorizationPolicy denies Prometheus's principal: allow cluster.local/ns/<ns>/sa/<prometheus-sa>."
+      : a.status === 503 ? 'The sidecar cannot reach the app: it must listen on 0.0.0.0, on the declared port.'
+      : a.status === 404 ? 'Wrong metrics path: set endpoints[].path.'
+      : 'Check the application behind the sidecar.',
+  }),
+  SCRAPE_NOT_METRICS: code<{ contentType?: string }>({
+    severity: 'warning', category: 'targets',
+    message: (a) => `the response is not Prometheus text or OpenMetrics${a.contentType ? ` (${a.contentType})` : ''}`,
+    hint: 'Check endpoints[].path and the port: this is not a metrics endpoint.',
+  }),
+
+  // ── Prometheus's own view ─────────────────────────────────────────────────────────────────────
+  TARGET_DOWN: code<{ scrapePool: string; lastError: string; causes: string[] }>({
+    severity: 'error', category: 'prometheus-api',
+    message: (a) => `Prometheus reports the target down in ${a.scrapePool}: ${a.lastError}`,
+    hint: (a) => (a.causes.length ? `Likely causes, most likely first: ${a.causes.join(', ')} (see their findings and docs).` : 'Run `asm-prom explain` on the error text.'),
+  }),
+  SCRAPE_POOL_MISSING: code<{ job: string; reason: string }>({
+    severity: 'error', category: 'prometheus-api',
+    message: (a) => `job ${a.job} has no targets in Prometheus: ${a.reason}`,
+    hint: 'Typically the TLS files were missing when the pool was built: fix them, then reload Prometheus (POST /-/reload) or restart it.',
+  }),
+  PROMETHEUS_API_UNREACHABLE: code<{ url: string; reason: string }>({
+    severity: 'warning', category: 'prometheus-api',
+    message: (a) => `Prometheus's HTTP API at ${a.url} could not be read: ${a.reason}`,
+    hint: 'Give --prometheus-url, or check the prometheus-operated service and that you may get services/proxy.',
+  }),
+} as const;
+
+export type Code = keyof typeof CODES;
+export type CodeArgs<C extends Code> = Parameters<(typeof CODES)[C]['message']>[0];
+
+export const ALL_CODES = Object.keys(CODES) as Code[];
+
+export function isCode(value: string): value is Code {
+  return Object.hasOwn(CODES, value);
+}
+
+/** `CERTS_PATH_MISMATCH` → `docs/checks.md#certs-path-mismatch` */
+export function docsAnchor(code: Code): string {
+  return `docs/checks.md#${code.toLowerCase().replaceAll('_', '-')}`;
+}
+
+export function renderMessage<C extends Code>(c: C, args: CodeArgs<C>): { message: string; hint: string } {
+  const info = CODES[c] as unknown as CodeInfo<CodeArgs<C>>;
+  const hint = typeof info.hint === 'function' ? info.hint(args) : info.hint;
+  return { message: info.message(args), hint };
+}

@@ -1,0 +1,73 @@
+/**
+ * asm-prom as a library: `runDoctor(options)` diagnoses Prometheus-over-mTLS scraping and returns the
+ * RunSummary that the reporters render. The CLI is its first user.
+ */
+import { ALL_CHECKS } from '../checks/index.js';
+import type { Check } from './core/check.js';
+import { exitCodeFor } from './core/exit-code.js';
+import { DEFAULT_OPTIONS, isOffline, type DoctorOptions } from './core/options.js';
+import { ResourceStore } from './core/resources.js';
+import { runChecks } from './core/runner.js';
+import { applySuppressions, parseSuppressions } from './core/suppress.js';
+import type { CheckResult, CheckStatus, RunSummary } from './core/types.js';
+import { SOURCES } from './sources/index.js';
+import { VERSION } from './version.js';
+
+export type { DoctorOptions } from './core/options.js';
+export type { Finding, RunSummary, Subject, Severity, CheckResult } from './core/types.js';
+export { CODES, ALL_CODES, docsAnchor, type Code } from './core/codes.js';
+export { defineCheck, type Check, type CheckContext } from './core/check.js';
+export { UsageError } from './core/errors.js';
+export { ALL_CHECKS } from '../checks/index.js';
+
+export interface DoctorHooks {
+  onCheckStart?: (check: Check) => void;
+  onCheckEnd?: (result: CheckResult) => void;
+  /** extra checks (plug-ins) run beside the built-in ones */
+  checks?: readonly Check[];
+  onResourceRead?: (checkId: string, key: string) => void;
+}
+
+export async function runDoctor(input: Partial<DoctorOptions> = {}, hooks: DoctorHooks = {}): Promise<RunSummary> {
+  const options: DoctorOptions = { ...DEFAULT_OPTIONS, ...input };
+  const startedAt = new Date();
+  const started = performance.now();
+  const suppressions = parseSuppressions(options.suppress);
+
+  const store = new ResourceStore();
+  for (const source of SOURCES) {
+    if (source.applies(options)) store.provide(await source.providers(options, store));
+  }
+
+  const { checks, findings } = await runChecks([...ALL_CHECKS, ...(hooks.checks ?? [])], store, {
+    now: options.now ?? startedAt,
+    timeoutMs: options.timeoutMs,
+    concurrency: options.concurrency,
+    verbose: options.verbose,
+    only: options.only,
+    skip: options.skip,
+    deadlineMs: options.deadlineMs,
+    onCheckStart: hooks.onCheckStart,
+    onCheckEnd: hooks.onCheckEnd,
+    onResourceRead: hooks.onResourceRead,
+  });
+
+  const kept = applySuppressions(findings, suppressions);
+  const count = (s: CheckStatus) => checks.filter((c) => c.status === s).length;
+  return {
+    schemaVersion: 1,
+    tool: { name: 'asm-prom', version: VERSION },
+    mode: isOffline(options) ? 'offline' : 'cluster',
+    startedAt: startedAt.toISOString(),
+    durationMs: Math.round(performance.now() - started),
+    summary: {
+      errors: kept.filter((f) => f.severity === 'error').length,
+      warnings: kept.filter((f) => f.severity === 'warning').length,
+      infos: kept.filter((f) => f.severity === 'info').length,
+      checks: { pass: count('pass'), warn: count('warn'), fail: count('fail'), skip: count('skip'), crash: count('crash') },
+    },
+    checks,
+    findings: kept,
+    exitCode: exitCodeFor(checks, kept, options.failOn),
+  };
+}

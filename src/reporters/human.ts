@@ -1,0 +1,83 @@
+/**
+ * For people: findings grouped by category and subject, as `linkerd check` prints them, with the
+ * mark (✓ ‼ ×), the code, the hint and the docs anchor; skipped checks with their reasons; a summary.
+ */
+import { Chalk, type ChalkInstance } from 'chalk';
+import type { Category, Finding, RunSummary, Subject } from '../core/types.js';
+import type { ReporterOptions } from './index.js';
+
+const CATEGORY_TITLES: Record<Category, string> = {
+  prometheus: 'Prometheus pod',
+  monitors: 'ServiceMonitors and PodMonitors',
+  certs: 'certificate files',
+  targets: 'live targets',
+  'prometheus-api': "Prometheus's own view",
+  inputs: 'inputs',
+};
+const CATEGORY_ORDER = Object.keys(CATEGORY_TITLES) as Category[];
+
+export function subjectLabel(s: Subject): string {
+  const name = [s.namespace, s.name].filter(Boolean).join('/');
+  const head = [s.kind, name].filter(Boolean).join(' ');
+  const extras = [s.endpoint, s.path].filter(Boolean).join(' ');
+  const where = s.file ? ` (${s.file}${s.line ? `:${s.line}` : ''})` : '';
+  return `${head}${extras ? ` ${extras}` : ''}${where}`;
+}
+
+export function renderHuman(summary: RunSummary, options: ReporterOptions): string {
+  const c = new Chalk({ level: options.color ? 1 : 0 });
+  const lines: string[] = [];
+  const categoryOf = new Map(summary.checks.map((ch) => [ch.id, ch.category]));
+  lines.push(c.bold(`asm-prom doctor ${summary.tool.version} · ${summary.mode} · ${summary.checks.length} checks`));
+
+  for (const category of CATEGORY_ORDER) {
+    const checks = summary.checks.filter((ch) => ch.category === category);
+    if (!checks.length) continue;
+    const findings = summary.findings.filter((f) => (categoryOf.get(f.check) ?? 'inputs') === category && (options.verbose || f.severity !== 'info' || category === 'targets'));
+    const skipped = checks.filter((ch) => ch.status === 'skip');
+    if (!findings.length && checks.every((ch) => ch.status === 'skip') && !options.verbose) {
+      lines.push('', c.bold(CATEGORY_TITLES[category]), c.dim(`  – skipped: ${uniq(skipped.map((s) => s.skipReason ?? '')).join('; ')}`));
+      continue;
+    }
+    lines.push('', c.bold(CATEGORY_TITLES[category]), c.dim('-'.repeat(CATEGORY_TITLES[category].length)));
+    const bySubject = groupBy(findings, (f) => subjectLabel(f.subject));
+    for (const [label, group] of bySubject) {
+      lines.push(`  ${c.cyan(label)}`);
+      for (const f of group) lines.push(...renderFinding(f, c, options.verbose));
+    }
+    const passed = checks.filter((ch) => ch.status === 'pass');
+    if (passed.length) lines.push(`  ${c.green('√')} ${passed.map((p) => p.title).join(c.dim(' · '))}`);
+    for (const s of skipped) lines.push(c.dim(`  – ${s.title}: skipped, ${s.skipReason}`));
+  }
+
+  const { errors, warnings, infos, checks } = summary.summary;
+  lines.push('');
+  const status = summary.exitCode === 0 ? c.green('Status check results are √') : summary.exitCode === 3 ? c.red('asm-prom crashed: see CHECK_CRASHED') : c.red('Status check results are ×');
+  lines.push(`${status}  ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}, ${infos} info · checks: ${checks.pass} passed, ${checks.warn} warned, ${checks.fail} failed, ${checks.skip} skipped${checks.crash ? `, ${checks.crash} crashed` : ''} · ${summary.durationMs} ms`);
+  return `${lines.join('\n')}\n`;
+}
+
+function renderFinding(f: Finding, c: ChalkInstance, verbose: boolean): string[] {
+  const mark = f.severity === 'error' ? c.red('×') : f.severity === 'warning' ? c.yellow('‼') : c.green('√');
+  const out = [`    ${mark} ${c.bold(f.code)} ${f.message}`];
+  if (f.severity !== 'info') {
+    out.push(`        ${c.dim('hint:')} ${f.hint}`, `        ${c.dim('see')} ${f.docs}`);
+  }
+  if (verbose) {
+    for (const [k, v] of Object.entries(f.evidence)) out.push(c.dim(`        ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`));
+  }
+  return out;
+}
+
+function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
+  const map = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    (map.get(k) ?? map.set(k, []).get(k)!).push(item);
+  }
+  return map;
+}
+
+function uniq(items: string[]): string[] {
+  return [...new Set(items)];
+}

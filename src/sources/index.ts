@@ -1,0 +1,29 @@
+/**
+ * The sources of a run, in order: each one that applies to the options adds providers to the store
+ * (a later source overrides an earlier one for the same resource, so --certs-dir beats the pod).
+ * Heavy sources import their dependencies lazily, so an offline run never loads the Kubernetes client.
+ */
+import type { DoctorOptions } from '../core/options.js';
+import { isOffline } from '../core/options.js';
+import type { Providers, ResourceStore } from '../core/resources.js';
+import { manifestProviders, parseManifests, readManifestFiles } from './manifests.js';
+
+export interface SourceModule {
+  name: string;
+  applies(options: DoctorOptions): boolean;
+  providers(options: DoctorOptions, store: ResourceStore): Promise<Providers> | Providers;
+}
+
+export const manifestSource: SourceModule = {
+  name: 'manifests',
+  applies: (o) => o.filenames.length > 0,
+  providers: (o, store) => manifestProviders(store, parseManifests(readManifestFiles(o.filenames, o.stdin))),
+};
+
+export const clusterSource: SourceModule = {
+  name: 'cluster',
+  applies: (o) => !isOffline(o),
+  providers: async (o, store) => (await import('./cluster/index.js')).clusterProviders(o, store),
+};
+
+export const SOURCES: readonly SourceModule[] = [manifestSource, clusterSource];

@@ -1,0 +1,188 @@
+/**
+ * The manifest source (-f): files, folders (recursively *.yaml, *.yml, *.json) and stdin; multi-document
+ * YAML and JSON, `kind: List`. Every object keeps its file and line; a document that does not parse
+ * becomes MANIFEST_PARSE_ERROR and the others are still diagnosed. What the manifests do not state is
+ * unknown, not assumed: a resource with no object is unavailable, with the reason.
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { LineCounter, parseAllDocuments, isMap, isSeq, type Document } from 'yaml';
+import { UsageError, oneLine } from '../core/errors.js';
+import { Unavailable, type Providers, type ResourceStore } from '../core/resources.js';
+import type { KubeObject, Monitor, PeerAuthentication, Role, RoleBinding, Service } from '../model/k8s.js';
+import type { TargetWorkload } from '../model/inventory.js';
+import { namespaceOf } from '../model/k8s.js';
+import { podTemplateOf, prometheusPodsFromManifests, isPrometheusResource } from '../model/prometheus.js';
+
+export interface ManifestFile {
+  /** the name findings carry: as given on the command line, `-` for stdin */
+  name: string;
+  text: string;
+}
+
+const MANIFEST_EXTENSIONS = /\.(ya?ml|json)$/i;
+
+/** Resolves -f arguments to files; a path that does not exist is a usage error (exit 2). */
+export function readManifestFiles(paths: readonly string[], stdin?: string): ManifestFile[] {
+  const files: ManifestFile[] = [];
+  for (const path of paths) {
+    if (path === '-') {
+      files.push({ name: '-', text: stdin ?? '' });
+      continue;
+    }
+    let stat;
+    try {
+      stat = statSync(path);
+    } catch {
+      throw new UsageError(`-f ${path}: no such file or directory`);
+    }
+    if (stat.isDirectory()) {
+      for (const file of walk(path)) files.push({ name: file, text: readText(file) });
+    } else {
+      files.push({ name: path, text: readText(path) });
+    }
+  }
+  return files;
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`-f ${path}: ${oneLine(error)}`);
+  }
+}
+
+function walk(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...walk(full));
+    else if (MANIFEST_EXTENSIONS.test(entry.name)) out.push(full);
+  }
+  return out;
+}
+
+export interface ParsedObject {
+  object: KubeObject;
+  file: string;
+  line: number;
+}
+
+export interface ParseResult {
+  objects: ParsedObject[];
+  errors: { file: string; line?: number; reason: string }[];
+}
+
+/** Parses every document of every file; bad documents are reported, never thrown. */
+export function parseManifests(files: readonly ManifestFile[]): ParseResult {
+  const result: ParseResult = { objects: [], errors: [] };
+  for (const file of files) {
+    const lineCounter = new LineCounter();
+    let docs: Document.Parsed[];
+    try {
+      docs = parseAllDocuments(file.text, { lineCounter, uniqueKeys: false }) as Document.Parsed[];
+    } catch (error) {
+      result.errors.push({ file: file.name, reason: oneLine(error) });
+      continue;
+    }
+    if (!Array.isArray(docs)) docs = [];
+    for (const doc of docs) {
+      const lineAt = (offset: number | undefined) => (offset === undefined ? 1 : lineCounter.linePos(offset).line);
+      if (doc.errors.length) {
+        const first = doc.errors[0]!;
+        result.errors.push({ file: file.name, line: lineAt(first.pos?.[0]), reason: first.message.split('\n')[0]! });
+        continue;
+      }
+      const value: unknown = doc.toJS({ maxAliasCount: 100 });
+      if (value === null || value === undefined) continue; // empty document
+      const docLine = lineAt(firstContentOffset(doc));
+      if (!isObject(value)) {
+        result.errors.push({ file: file.name, line: docLine, reason: 'the document is not a Kubernetes object (a mapping)' });
+        continue;
+      }
+      if (value.kind === 'List' || (typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items))) {
+        const itemsNode = isMap(doc.contents) ? doc.contents.get('items', true) : undefined;
+        (value.items as unknown[] ?? []).forEach((item, i) => {
+          const node = isSeq(itemsNode) ? itemsNode.items[i] : undefined;
+          const line = lineAt((node as { range?: [number] } | undefined)?.range?.[0]) ?? docLine;
+          if (isObject(item)) result.objects.push({ object: item as KubeObject, file: file.name, line });
+          else result.errors.push({ file: file.name, line, reason: `items[${i}] is not a Kubernetes object` });
+        });
+        continue;
+      }
+      result.objects.push({ object: value as KubeObject, file: file.name, line: docLine });
+    }
+  }
+  return result;
+}
+
+function firstContentOffset(doc: Document.Parsed): number | undefined {
+  return (doc.contents as { range?: [number] } | null)?.range?.[0];
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod']);
+
+/** Providers for every Kubernetes resource the manifests can give. */
+export function manifestProviders(store: ResourceStore, parsed: ParseResult, cwd = process.cwd()): Providers {
+  const objects: KubeObject[] = [];
+  for (const p of parsed.objects) {
+    store.locations.set(p.object, { file: displayPath(p.file, cwd), line: p.line });
+    objects.push(p.object);
+  }
+  for (const e of parsed.errors) {
+    const file = displayPath(e.file, cwd);
+    store.diagnose('MANIFEST_PARSE_ERROR', { file, line: e.line, reason: e.reason }, { kind: 'File', file, ...(e.line ? { line: e.line } : {}) });
+  }
+  const ofKind = <T extends KubeObject>(...kinds: string[]) => objects.filter((o) => kinds.includes(o.kind ?? '')) as T[];
+  const known = <T>(items: T[], reason: string): T[] => {
+    if (!items.length) throw new Unavailable(reason);
+    return items;
+  };
+
+  return {
+    objects: () => objects,
+    prometheusResources: () => known(objects.filter(isPrometheusResource), 'no Prometheus resource in the manifests'),
+    prometheusPods: () => known(prometheusPodsFromManifests(objects), 'no Prometheus resource or workload in the manifests'),
+    serviceMonitors: () => ofKind<Monitor>('ServiceMonitor'),
+    podMonitors: () => ofKind<Monitor>('PodMonitor'),
+    services: () => known(ofKind<Service>('Service'), 'no Service in the manifests'),
+    endpointSlices: () => {
+      throw new Unavailable('endpoints are known only in a live cluster');
+    },
+    workloads: () =>
+      known(
+        objects.filter((o) => WORKLOAD_KINDS.has(o.kind ?? '')).flatMap((o): TargetWorkload[] => {
+          const template = podTemplateOf(o);
+          return template ? [{ object: o, namespace: namespaceOf(o), template }] : [];
+        }),
+        'no workload (Deployment, StatefulSet, Pod, …) in the manifests',
+      ),
+    namespaces: () => ofKind('Namespace'),
+    peerAuthentications: () =>
+      known(ofKind<PeerAuthentication>('PeerAuthentication'), 'no PeerAuthentication in the manifests: the mTLS mode of the targets is unknown'),
+    meshRootNamespace: () => 'istio-system',
+    rbac: () => {
+      const rbac = {
+        serviceAccounts: ofKind('ServiceAccount'),
+        roles: ofKind<Role>('Role'),
+        clusterRoles: ofKind<Role>('ClusterRole'),
+        roleBindings: ofKind<RoleBinding>('RoleBinding'),
+        clusterRoleBindings: ofKind<RoleBinding>('ClusterRoleBinding'),
+      };
+      if (!rbac.roles.length && !rbac.clusterRoles.length && !rbac.roleBindings.length && !rbac.clusterRoleBindings.length)
+        throw new Unavailable('no Role, ClusterRole or binding in the manifests');
+      return rbac;
+    },
+  };
+}
+
+function displayPath(file: string, cwd: string): string {
+  if (file === '-') return '-';
+  const rel = relative(cwd, file);
+  return rel && !rel.startsWith('..') ? rel : file;
+}
