@@ -1,0 +1,90 @@
+/** The CLI as users and CI meet it: exit codes, one-line errors, stdout discipline (CONTRACT.md). */
+import { mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BIN, runCli } from './helpers/cli.js';
+
+const SEED = new URL('../../shared/examples/seed/', import.meta.url).pathname;
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+describe('usage errors exit 2 with one line on stderr and nothing on stdout', () => {
+  it.each([
+    [['doctor', '--no-such-flag']],
+    [['doctor', '-f', '/no/such/path', '-o', 'json']],
+    [['doctor', '--offline', '--certs-dir', '/no/such/dir']],
+    [['doctor', '--kubeconfig', '/no/such/kubeconfig']],
+    [['doctor', '--offline', '--target', 'not-a-target']],
+    [['doctor', '--offline', '--target', '10.0.0.1:99999']],
+    [['doctor', '--offline', '--now', 'yesterday']],
+    [['doctor', '--offline', '--timeout', 'soon']],
+    [['doctor', '--offline', '-o', 'xml']],
+    [['frobnicate']],
+    [[]],
+  ])('%j', async (args) => {
+    const { code, stdout, stderr } = await runCli(args);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).not.toMatch(/\bat .*:\d+:\d+/); // no stack trace
+  });
+});
+
+describe('doctor', () => {
+  it('prints exactly one JSON document of the contract shape, with exitCode equal to the process exit code', async () => {
+    const { code, stdout } = await runCli(['doctor', '-f', SEED, '-o', 'json']);
+    const report = JSON.parse(stdout);
+    expect(report).toMatchObject({ schemaVersion: 1, tool: { name: 'asm-prom', version: pkg.version }, mode: 'offline' });
+    expect(Object.keys(report)).toEqual(['schemaVersion', 'tool', 'mode', 'startedAt', 'durationMs', 'summary', 'checks', 'findings', 'exitCode']);
+    expect(report.exitCode).toBe(code);
+    for (const f of report.findings) expect(Object.keys(f).sort()).toEqual(['check', 'code', 'docs', 'evidence', 'hint', 'message', 'severity', 'subject']);
+  });
+
+  it('reads manifests from stdin with -f -', async () => {
+    const { code, stdout } = await runCli(['doctor', '-f', '-', '-o', 'json'], { input: 'kind: Service\nmetadata:\n  name: [broken\n' });
+    const report = JSON.parse(stdout);
+    expect(report.findings.map((f: { code: string }) => f.code)).toContain('MANIFEST_PARSE_ERROR');
+    expect(report.findings.find((f: { code: string }) => f.code === 'MANIFEST_PARSE_ERROR').subject).toMatchObject({ file: '-', line: expect.any(Number) });
+    expect(code).toBe(1);
+  });
+
+  it('gives the same exit code whatever the output format', async () => {
+    const codes = await Promise.all(['human', 'json', 'junit', 'sarif'].map(async (o) => (await runCli(['doctor', '-f', SEED, '-o', o])).code));
+    expect(new Set(codes).size).toBe(1);
+  });
+
+  it('never colours output when NO_COLOR is set or stdout is not a terminal', async () => {
+    const { stdout } = await runCli(['doctor', '-f', SEED]);
+    expect(stdout).not.toMatch(/\u001b\[/);
+  });
+
+  it('--fail-on never exits 0 even with errors', async () => {
+    const { code } = await runCli(['doctor', '-f', '-', '--fail-on', 'never'], { input: 'a: [\n' });
+    expect(code).toBe(0);
+  });
+});
+
+describe('other commands', () => {
+  it('--version prints the package version', async () => {
+    const { code, stdout } = await runCli(['--version']);
+    expect(code).toBe(0);
+    expect(stdout.trim()).toBe(pkg.version);
+  });
+
+  it('checks -o json lists every check with its codes and docs anchors', async () => {
+    const { code, stdout } = await runCli(['checks', '-o', 'json']);
+    expect(code).toBe(0);
+    const { checks } = JSON.parse(stdout) as { checks: { id: string; codes: { code: string; docs: string }[] }[] };
+    expect(checks.length).toBeGreaterThan(1);
+    for (const c of checks) for (const k of c.codes) expect(k.docs).toBe(`docs/checks.md#${k.code.toLowerCase().replaceAll('_', '-')}`);
+  });
+
+  it('answers as the kubectl plugin kubectl-asm_prom', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'asm-prom-plugin-'));
+    const plugin = join(dir, 'kubectl-asm_prom');
+    symlinkSync(BIN.replace('asm-prom.js', 'kubectl-asm_prom.js'), plugin);
+    const { code, stdout } = await runCli(['--help'], { bin: plugin });
+    expect(code).toBe(0);
+    expect(stdout).toContain('kubectl asm-prom');
+  });
+});
