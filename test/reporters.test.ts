@@ -29,7 +29,7 @@ describe('reporters', () => {
     expect(out).toMatch(/× KEY_MISMATCH/);
     expect(out).toContain('docs/checks.md#key-mismatch');
     expect(out).toContain('ServiceMonitor bookinfo/productpage (m.yaml:3)');
-    expect(out).toContain('skipped, --probe off');
+    expect(out).toMatch(/skipped[:,] --probe off/);
     expect(out).not.toMatch(/\u001b\[/);
   });
 
