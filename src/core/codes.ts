@@ -4,6 +4,7 @@
  * `ctx.report(CODE, args)` and the compiler checks the arguments against the template here.
  * A code is never reused for another meaning; add new ones, never rename.
  */
+import type { InjectionBlocker } from '../model/istio.js';
 import type { Category, Severity } from './types.js';
 
 interface CodeInfo<A> {
@@ -19,6 +20,24 @@ function code<A = Record<string, never>>(info: CodeInfo<A>): CodeInfo<A> {
 }
 
 type Files = { file: string };
+
+/** Why the Prometheus pod has no sidecar (SIDECAR_NOT_INJECTED), worded by namespace. */
+export type SidecarMissingCause = InjectionBlocker | 'no-istio-proxy';
+const SIDECAR_MISSING_CAUSES: Record<SidecarMissingCause, (namespace: string) => string> = {
+  'no-istio-proxy': () => 'the pod has no istio-proxy, neither in containers nor as a native sidecar in initContainers',
+  'inject-false': () => 'sidecar.istio.io/inject is "false" on the pod',
+  'host-network': () => 'the pod uses hostNetwork, which Istio never injects',
+  'namespace-disabled': (ns: string) => `namespace ${ns} is labelled istio-injection=disabled`,
+  'annotation-only': (ns: string) => `sidecar.istio.io/inject: "true" is only an annotation, and the injector matches pod labels; namespace ${ns} has neither istio-injection=enabled nor istio.io/rev`,
+  'not-enabled': (ns: string) => `namespace ${ns} has neither istio-injection=enabled nor istio.io/rev, and the pod has no label sidecar.istio.io/inject: "true"`,
+};
+
+/** What an old istio-proxy cannot do for OUTPUT_CERTS (PROXY_VERSION_UNSUPPORTED). */
+const PROXY_VERSION_PROBLEMS = {
+  'before-output-certs': 'predates OUTPUT_CERTS (Istio 1.5.0): the sidecar writes no certificate files',
+  'before-annotation': 'predates the proxy.istio.io/config annotation (it works from 1.6.1): OUTPUT_CERTS never reaches the sidecar',
+  'files-mode-0600': 'writes the certificate files with mode 0600 as uid 1337 (1.9.0–1.9.3): Prometheus cannot read them',
+} as const;
 
 export const CODES = {
   // ── Inputs ────────────────────────────────────────────────────────────────────────────────────
@@ -54,9 +73,9 @@ export const CODES = {
     message: (a) => `${a.keys.join(', ')} set on the ${a.layer}'s own metadata, not on its pods`,
     hint: 'Move them under spec.podMetadata (Prometheus resource) or spec.template.metadata (StatefulSet/Deployment): the injector reads only the pod.',
   }),
-  SIDECAR_NOT_INJECTED: code<{ reason: string }>({
+  SIDECAR_NOT_INJECTED: code<{ cause: SidecarMissingCause; namespace: string }>({
     severity: 'error', category: 'prometheus',
-    message: (a) => `the Prometheus pod gets no istio-proxy sidecar: ${a.reason}`,
+    message: (a) => `the Prometheus pod gets no istio-proxy sidecar: ${SIDECAR_MISSING_CAUSES[a.cause](a.namespace)}`,
     hint: 'Label the pod (podMetadata.labels) with sidecar.istio.io/inject: "true" or the namespace with istio-injection=enabled, and remove any inject "false".',
   }),
   PROXY_CONFIG_INVALID: code<{ reason: string }>({
@@ -109,9 +128,9 @@ export const CODES = {
     message: (a) => `traffic.sidecar.istio.io/includeInboundPorts is ${a.value === null ? 'not set' : JSON.stringify(a.value)}: the sidecar intercepts traffic to Prometheus`,
     hint: 'Set traffic.sidecar.istio.io/includeInboundPorts: "" so that Grafana and others reach Prometheus directly.',
   }),
-  PROXY_VERSION_UNSUPPORTED: code<{ version: string; reason: string }>({
+  PROXY_VERSION_UNSUPPORTED: code<{ version: string; problem: keyof typeof PROXY_VERSION_PROBLEMS }>({
     severity: 'warning', category: 'prometheus',
-    message: (a) => `istio-proxy ${a.version} ${a.reason}`,
+    message: (a) => `istio-proxy ${a.version} ${PROXY_VERSION_PROBLEMS[a.problem]}`,
     hint: 'Upgrade Istio/ASM to 1.9.4 or later.',
   }),
   STARTUP_RACE: code({
@@ -119,9 +138,9 @@ export const CODES = {
     message: () => 'holdApplicationUntilProxyStarts is not true: Prometheus may build its scrape pools before the certificate files exist, and then silently has no such job',
     hint: 'Add holdApplicationUntilProxyStarts: true to proxy.istio.io/config.',
   }),
-  AMBIENT_NAMESPACE: code<{ namespace: string }>({
+  AMBIENT_NAMESPACE: code<{ namespace: string; labelledOn: 'Namespace' | 'Pod' }>({
     severity: 'warning', category: 'prometheus',
-    message: (a) => `namespace ${a.namespace} is in ambient mode: no sidecar writes certificate files`,
+    message: (a) => `${a.labelledOn === 'Namespace' ? `namespace ${a.namespace} is` : 'the pod is'} in ambient mode (istio.io/dataplane-mode=ambient): no sidecar writes certificate files`,
     hint: 'In ambient, enroll Prometheus in the mesh and scrape over plain http; ztunnel supplies mTLS.',
   }),
   PROMETHEUS_RBAC_MISSING: code<{ serviceAccount: string; missing: string[]; namespace: string }>({
@@ -129,9 +148,9 @@ export const CODES = {
     message: (a) => `service account ${a.serviceAccount} may not ${a.missing.join(', ')} in ${a.namespace === '*' ? 'all namespaces' : `namespace ${a.namespace}`}`,
     hint: 'Bind a (Cluster)Role allowing get, list, watch on services, endpoints, endpointslices and pods where the monitors look.',
   }),
-  FS_ACCESS_DENIED: code<{ prometheus: string }>({
+  FS_ACCESS_DENIED: code<{ prometheus: string; monitors: string[] }>({
     severity: 'error', category: 'prometheus',
-    message: (a) => `Prometheus ${a.prometheus} sets arbitraryFSAccessThroughSMs.deny: true: the operator rejects every monitor that reads TLS files`,
+    message: (a) => `Prometheus ${a.prometheus} sets arbitraryFSAccessThroughSMs.deny: true: the operator rejects every monitor that reads TLS files${a.monitors.length ? ` (${a.monitors.join(', ')})` : ''}`,
     hint: 'Set spec.arbitraryFSAccessThroughSMs.deny: false, or move the TLS settings to a scrape class.',
   }),
 

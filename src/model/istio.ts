@@ -17,10 +17,23 @@ export const ANNOTATION = {
   includeOutbound: 'traffic.sidecar.istio.io/includeOutboundIPRanges',
   includeInbound: 'traffic.sidecar.istio.io/includeInboundPorts',
   mergeMetrics: 'prometheus.istio.io/merge-metrics',
+  nativeSidecar: 'sidecar.istio.io/nativeSidecar',
+  proxyImage: 'sidecar.istio.io/proxyImage',
+} as const;
+
+export const LABEL = {
+  /** pod label the object-selector webhooks match (an annotation of the same name does not) */
+  inject: 'sidecar.istio.io/inject',
+  /** namespace (or pod) label choosing a control-plane revision */
+  revision: 'istio.io/rev',
+  namespaceInjection: 'istio-injection',
+  dataplaneMode: 'istio.io/dataplane-mode',
 } as const;
 
 /** The files the sidecar writes into OUTPUT_CERTS (security/pkg/nodeagent/util/util.go). */
 export const OUTPUT_FILES = ['root-cert.pem', 'cert-chain.pem', 'key.pem'] as const;
+
+const annotations = (pod: Pod) => pod.metadata?.annotations ?? {};
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -34,10 +47,72 @@ export function parseProxyConfig(text: string): Parsed<Record<string, unknown>> 
   }
   if (value === null || value === undefined) return { ok: true, value: {} };
   if (typeof value !== 'object' || Array.isArray(value)) return { ok: false, reason: `it is a ${Array.isArray(value) ? 'list' : typeof value}, not a mapping` };
-  const pm = (value as Record<string, unknown>).proxyMetadata;
+  const config = value as Record<string, unknown>;
+  const pm = config.proxyMetadata;
   if (pm !== undefined && pm !== null && (typeof pm !== 'object' || Array.isArray(pm)))
     return { ok: false, reason: 'proxyMetadata is not a mapping of names to values' };
-  return { ok: true, value: value as Record<string, unknown> };
+  // The injector converts the YAML to JSON and unmarshals it into the ProxyConfig proto: proxyMetadata
+  // is map<string, string> (an unquoted `DISABLE_ENVOY: true` fails) and the hold flag a BoolValue.
+  const notString = Object.entries((pm ?? {}) as Record<string, unknown>).find(([, v]) => typeof v !== 'string');
+  if (notString) return { ok: false, reason: `proxyMetadata.${notString[0]} is ${JSON.stringify(notString[1])}, not a string: quote it` };
+  const hold = config.holdApplicationUntilProxyStarts;
+  if (hold !== undefined && hold !== null && typeof hold !== 'boolean')
+    return { ok: false, reason: `holdApplicationUntilProxyStarts is ${JSON.stringify(hold)}, not true or false` };
+  return { ok: true, value: config };
+}
+
+/**
+ * The ProxyConfig an injected sidecar runs with: the injector copies the merged config, annotation
+ * included, into istio-proxy's PROXY_CONFIG env as JSON (pkg/kube/inject testdata).
+ */
+export function injectedProxyConfig(pod: Pod): Record<string, unknown> | undefined {
+  const text = sidecarOf(pod.spec)?.env?.find((e) => e.name === 'PROXY_CONFIG')?.value;
+  if (!text) return undefined;
+  const parsed = parseProxyConfig(text);
+  return parsed.ok ? parsed.value : undefined;
+}
+
+/** The ProxyConfig of the proxy.istio.io/config annotation, when present and valid. */
+export function annotatedProxyConfig(pod: Pod): Record<string, unknown> | undefined {
+  const text = annotations(pod)[ANNOTATION.proxyConfig];
+  if (text === undefined) return undefined;
+  const parsed = parseProxyConfig(text);
+  return parsed.ok ? parsed.value : undefined;
+}
+
+function proxyMetadataValue(config: Record<string, unknown> | undefined, name: string): string | undefined {
+  const value = (config?.proxyMetadata as Record<string, unknown> | undefined)?.[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** A proxyMetadata entry as the pod states it: the annotation, else the injected PROXY_CONFIG env. */
+export function proxyMetadataOf(pod: Pod, name: string): string | undefined {
+  return proxyMetadataValue(annotatedProxyConfig(pod), name) ?? proxyMetadataValue(injectedProxyConfig(pod), name);
+}
+
+/**
+ * OUTPUT_CERTS as the running sidecar has it: its own env var (the injector turns every proxyMetadata
+ * key into one), else its PROXY_CONFIG env. A third-party injector template without the env loop
+ * leaves both empty even though the annotation names a folder (failure mode 3).
+ */
+export function sidecarOutputCertsDir(pod: Pod): string | undefined {
+  const sidecar = sidecarOf(pod.spec);
+  return sidecar?.env?.find((e) => e.name === 'OUTPUT_CERTS')?.value || proxyMetadataValue(injectedProxyConfig(pod), 'OUTPUT_CERTS') || undefined;
+}
+
+/** holdApplicationUntilProxyStarts: true, in the annotation or the injected PROXY_CONFIG. */
+export function holdsApplicationUntilProxyStarts(pod: Pod): boolean {
+  return annotatedProxyConfig(pod)?.holdApplicationUntilProxyStarts === true || injectedProxyConfig(pod)?.holdApplicationUntilProxyStarts === true;
+}
+
+/**
+ * istio-proxy is a native sidecar (an init container with restartPolicy Always) gated by a startup
+ * probe: Kubernetes starts Prometheus only once the proxy is ready, which is what
+ * holdApplicationUntilProxyStarts achieves for a classic sidecar.
+ */
+export function isGatingNativeSidecar(pod: Pod): boolean {
+  const native = pod.spec?.initContainers?.find((c) => c.name === 'istio-proxy' && c.restartPolicy === 'Always');
+  return native !== undefined && native.startupProbe !== undefined;
 }
 
 /**
@@ -69,18 +144,9 @@ export function parseUserVolumeMount(text: string): Parsed<VolumeMount[]> {
   return { ok: true, value: mounts };
 }
 
-const annotations = (pod: Pod) => pod.metadata?.annotations ?? {};
-
 /** OUTPUT_CERTS from the annotation's proxyMetadata, else from istio-proxy's env (an injected pod). */
 export function outputCertsDir(pod: Pod): string | undefined {
-  const text = annotations(pod)[ANNOTATION.proxyConfig];
-  if (text !== undefined) {
-    const parsed = parseProxyConfig(text);
-    const value = parsed.ok ? (parsed.value.proxyMetadata as Record<string, unknown> | undefined)?.OUTPUT_CERTS : undefined;
-    if (typeof value === 'string' && value) return value;
-  }
-  const env = sidecarOf(pod.spec)?.env?.find((e) => e.name === 'OUTPUT_CERTS')?.value;
-  return env || undefined;
+  return proxyMetadataValue(annotatedProxyConfig(pod), 'OUTPUT_CERTS') || sidecarOutputCertsDir(pod);
 }
 
 /** The volume mounts the sidecar gets from userVolumeMount (undefined when absent or invalid). */
@@ -116,4 +182,51 @@ export function prometheusCertsMount(pod: Pod, containerName?: string): { contai
   const container = (containerName ? pod.spec?.containers?.find((c) => c.name === containerName) : undefined) ?? prometheusContainerOf(pod.spec);
   const mount = container?.volumeMounts?.find((m) => m.name === volume.name && !m.subPath);
   return container && mount?.mountPath ? { container, mountPath: mount.mountPath, volume: volume.name } : undefined;
+}
+
+/** Why the injector leaves a pod without a sidecar, as far as the pod and its namespace tell. */
+export type InjectionBlocker = 'inject-false' | 'host-network' | 'namespace-disabled' | 'annotation-only' | 'not-enabled';
+
+/**
+ * Mirrors the injector's webhooks (mutatingwebhook.yaml) and `injectRequired` (inject.go): hostNetwork
+ * pods and pods with inject "false" (label or annotation) are never injected; a namespace labelled
+ * istio-injection=enabled or istio.io/rev injects; otherwise only the pod LABELS sidecar.istio.io/inject
+ * "true" or istio.io/rev do, and istio-injection=disabled on the namespace blocks even those.
+ * `namespaceLabels` undefined means the namespace is unknown: then nothing is claimed about it.
+ */
+export function injectionBlocker(pod: Pod, namespaceLabels: Record<string, string> | undefined): InjectionBlocker | undefined {
+  const podLabels = pod.metadata?.labels ?? {};
+  if (podLabels[LABEL.inject] === 'false' || annotations(pod)[ANNOTATION.inject] === 'false') return 'inject-false';
+  if (pod.spec?.hostNetwork === true) return 'host-network';
+  if (!namespaceLabels) return undefined;
+  const injection = namespaceLabels[LABEL.namespaceInjection];
+  if (injection === 'disabled') return 'namespace-disabled';
+  if (injection === 'enabled' || namespaceLabels[LABEL.revision] !== undefined) return undefined;
+  if (podLabels[LABEL.inject] === 'true' || podLabels[LABEL.revision] !== undefined) return undefined;
+  return annotations(pod)[ANNOTATION.inject] === 'true' ? 'annotation-only' : 'not-enabled';
+}
+
+/**
+ * The Istio version of the pod's proxy, from the istio-proxy image tag (`proxyv2:1.9.2`,
+ * `proxyv2:1.20.3-distroless`, ASM's `1.22.5-asm.3`) or the proxyImage annotation; undefined when the
+ * tag names no version (`latest`, a digest).
+ */
+export function proxyVersionOf(pod: Pod): { version: string; major: number; minor: number; patch: number } | undefined {
+  const image = sidecarOf(pod.spec)?.image ?? annotations(pod)[ANNOTATION.proxyImage];
+  const tag = image?.split('@')[0]?.match(/:([^:/]+)$/)?.[1];
+  const m = tag?.match(/^v?(\d+)\.(\d+)\.(\d+)/);
+  if (!m) return undefined;
+  return { version: tag!, major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]) };
+}
+
+/**
+ * A traffic-capture setting as the pod states it: the annotation, or for inbound ports the
+ * INBOUND_CAPTURE_PORTS proxyMetadata that Istio's own secure-metrics sample uses instead; either
+ * one saying "" (capture nothing) is enough. null when neither is set.
+ */
+export function trafficCapture(pod: Pod, direction: 'inbound' | 'outbound'): string | null {
+  const annotation = annotations(pod)[direction === 'inbound' ? ANNOTATION.includeInbound : ANNOTATION.includeOutbound];
+  const metadata = direction === 'inbound' ? proxyMetadataOf(pod, 'INBOUND_CAPTURE_PORTS') : undefined;
+  if (annotation === '' || metadata === '') return '';
+  return annotation ?? metadata ?? null;
 }
