@@ -1,0 +1,175 @@
+/**
+ * asm-prom's own JSON schema of ServiceMonitor and PodMonitor (monitoring.coreos.com/v1), for the
+ * fields it understands, validated with ajv. Unknown fields are rejected, as `kubectl apply` does
+ * with strict field validation. Fields asm-prom does not interpret (relabelings, authorization, …)
+ * are checked for their type only. test/model-monitor-schema.test.ts fails when this schema and the
+ * operator's CRDs disagree on a field or a type.
+ */
+import { Ajv, type ErrorObject } from 'ajv';
+import type { MonitorKind } from './selectors.js';
+
+export const MONITOR_API_VERSION = 'monitoring.coreos.com/v1';
+
+type Schema = Record<string, unknown>;
+
+const string: Schema = { type: 'string' };
+const boolean: Schema = { type: 'boolean' };
+const integer: Schema = { type: 'integer' };
+const nonNegative: Schema = { type: 'integer', minimum: 0 };
+const intOrString: Schema = { type: ['integer', 'string'] };
+/** A field asm-prom does not interpret: its type is checked, its content is not. */
+const opaque = (type: 'object' | 'array'): Schema => ({ type });
+const arrayOf = (items: Schema): Schema => ({ type: 'array', items });
+const mapOf = (values: Schema): Schema => ({ type: 'object', additionalProperties: values });
+const strictObject = (properties: Record<string, Schema>, required?: string[]): Schema => ({
+  type: 'object', properties, additionalProperties: false, ...(required ? { required } : {}),
+});
+const oneOfStrings = (...values: string[]): Schema => ({ type: 'string', enum: values });
+/** Go durations as the operator's CRD accepts them (`30s`, `1m30s`, `0`). */
+const duration: Schema = { type: 'string', pattern: '^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$' };
+
+const keySelector = strictObject({ key: string, name: string, optional: boolean }, ['key']);
+const secretOrConfigMap = strictObject({ configMap: keySelector, secret: keySelector });
+const scrapeProtocol = oneOfStrings('PrometheusProto', 'OpenMetricsText0.0.1', 'OpenMetricsText1.0.0', 'PrometheusText0.0.4', 'PrometheusText1.0.0');
+
+const labelSelector = strictObject({
+  matchExpressions: arrayOf(strictObject({
+    key: string,
+    operator: oneOfStrings('In', 'NotIn', 'Exists', 'DoesNotExist'),
+    values: arrayOf(string),
+  }, ['key', 'operator'])),
+  matchLabels: mapOf(string),
+});
+
+/** The TLS settings of an endpoint. A PodMonitor's cannot name files: only Secrets and ConfigMaps. */
+function tlsConfig(kind: MonitorKind): Schema {
+  const files: Record<string, Schema> = kind === 'ServiceMonitor' ? { caFile: string, certFile: string, keyFile: string } : {};
+  const tlsVersion = oneOfStrings('TLS10', 'TLS11', 'TLS12', 'TLS13');
+  return strictObject({
+    ca: secretOrConfigMap, cert: secretOrConfigMap, keySecret: keySelector,
+    ...files,
+    insecureSkipVerify: boolean, serverName: string, minVersion: tlsVersion, maxVersion: tlsVersion,
+  });
+}
+
+function endpoint(kind: MonitorKind): Schema {
+  const kindOnly: Record<string, Schema> = kind === 'ServiceMonitor' ? { bearerTokenFile: string } : { portNumber: { type: 'integer', minimum: 1, maximum: 65535 } };
+  return strictObject({
+    port: string,
+    targetPort: intOrString,
+    ...kindOnly,
+    path: string,
+    scheme: oneOfStrings('http', 'https', 'HTTP', 'HTTPS'),
+    params: mapOf(arrayOf(string)),
+    interval: duration,
+    scrapeTimeout: duration,
+    tlsConfig: tlsConfig(kind),
+    enableHttp2: boolean,
+    followRedirects: boolean,
+    honorLabels: boolean,
+    honorTimestamps: boolean,
+    trackTimestampsStaleness: boolean,
+    filterRunning: boolean,
+    noProxy: string,
+    proxyUrl: { type: 'string', pattern: '^(http|https|socks5)://.+$' },
+    proxyFromEnvironment: boolean,
+    proxyConnectHeader: opaque('object'),
+    authorization: opaque('object'),
+    basicAuth: opaque('object'),
+    oauth2: opaque('object'),
+    bearerTokenSecret: keySelector,
+    relabelings: opaque('array'),
+    metricRelabelings: opaque('array'),
+  });
+}
+
+function spec(kind: MonitorKind): Schema {
+  const kindOnly: Record<string, Schema> = kind === 'ServiceMonitor'
+    ? { endpoints: arrayOf(endpoint(kind)), targetLabels: arrayOf(string), serviceDiscoveryRole: oneOfStrings('Endpoints', 'EndpointSlice') }
+    : { podMetricsEndpoints: arrayOf(endpoint(kind)) };
+  return strictObject({
+    selector: labelSelector,
+    namespaceSelector: strictObject({ any: boolean, matchNames: arrayOf(string) }),
+    ...kindOnly,
+    selectorMechanism: oneOfStrings('RelabelConfig', 'RoleSelector'),
+    scrapeClass: { type: 'string', minLength: 1 },
+    jobLabel: string,
+    podTargetLabels: arrayOf(string),
+    attachMetadata: strictObject({ node: boolean }),
+    sampleLimit: nonNegative,
+    targetLimit: nonNegative,
+    labelLimit: nonNegative,
+    labelNameLengthLimit: nonNegative,
+    labelValueLengthLimit: nonNegative,
+    keepDroppedTargets: nonNegative,
+    bodySizeLimit: string,
+    scrapeProtocols: arrayOf(scrapeProtocol),
+    fallbackScrapeProtocol: scrapeProtocol,
+    scrapeClassicHistograms: boolean,
+    scrapeNativeHistograms: boolean,
+    convertClassicHistogramsToNHCB: boolean,
+    nativeHistogramBucketLimit: nonNegative,
+    nativeHistogramMinBucketFactor: intOrString,
+  }, kind === 'ServiceMonitor' ? ['selector', 'endpoints'] : ['selector']);
+}
+
+/** The whole object's schema: exact apiVersion and kind, a named metadata, the spec. */
+export function monitorSchema(kind: MonitorKind): Schema {
+  return strictObject({
+    apiVersion: { type: 'string', const: MONITOR_API_VERSION },
+    kind: { type: 'string', const: kind },
+    // Live objects carry server-set metadata (uid, managedFields, …): only what asm-prom reads is typed.
+    metadata: { type: 'object', properties: { name: string, namespace: string, labels: mapOf(string), annotations: mapOf(string) }, required: ['name'] },
+    spec: spec(kind),
+    status: opaque('object'),
+  }, ['apiVersion', 'kind', 'metadata', 'spec']);
+}
+
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+const validators = {
+  ServiceMonitor: ajv.compile(monitorSchema('ServiceMonitor')),
+  PodMonitor: ajv.compile(monitorSchema('PodMonitor')),
+};
+
+/** `/spec/endpoints/0/tlsConfig` + `caFiel` → `spec.endpoints[0].tlsConfig.caFiel` */
+function jsonPath(instancePath: string, child?: string): string {
+  const segments = instancePath.split('/').slice(1).map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+  if (child !== undefined) segments.push(child);
+  return segments.reduce((path, s) => (/^\d+$/.test(s) ? `${path}[${s}]` : path ? `${path}.${s}` : s), '') || '(the object)';
+}
+
+const POD_MONITOR_TLS_CONFIG = /^spec\.podMetricsEndpoints\[\d+\]\.tlsConfig$/;
+const FILE_FIELDS = ['caFile', 'certFile', 'keyFile'];
+
+function describeError(error: ErrorObject): string {
+  const path = jsonPath(error.instancePath);
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const field = String(params.additionalProperty);
+      const where = jsonPath(error.instancePath, field);
+      return FILE_FIELDS.includes(field) && POD_MONITOR_TLS_CONFIG.test(path)
+        ? `${where}: unknown field (a PodMonitor's tlsConfig cannot name files; the Istio files reach PodMonitors only through a Prometheus scrape class)`
+        : `${where}: unknown field`;
+    }
+    case 'required':
+      return `${jsonPath(error.instancePath, String(params.missingProperty))}: required`;
+    case 'const':
+      return `${path}: must be ${JSON.stringify(params.allowedValue)}`;
+    case 'enum':
+      return `${path}: must be one of ${(params.allowedValues as unknown[]).join(', ')}`;
+    case 'type':
+      return `${path}: must be ${String(params.type).replace(',', ' or ')}`;
+    case 'pattern':
+      return `${path}: ${params.pattern === duration.pattern ? 'must be a duration such as 30s or 1m' : `must match ${String(params.pattern)}`}`;
+    default:
+      return `${path}: ${error.message ?? error.keyword}`;
+  }
+}
+
+/** Every schema error of a monitor, each with its JSON path; empty when it is valid. */
+export function validateMonitor(kind: MonitorKind, object: unknown): string[] {
+  const validate = validators[kind];
+  if (validate(object)) return [];
+  return [...new Set((validate.errors ?? []).map((e) => describeError(e)))];
+}
