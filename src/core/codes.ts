@@ -325,10 +325,11 @@ export const CODES = {
   }),
 
   // ── Prometheus's own view ─────────────────────────────────────────────────────────────────────
-  TARGET_DOWN: code<{ scrapePool: string; lastError: string; causes: string[] }>({
+  /** causes: what the lastError text means (the classifier); explainedBy: the doctor's own findings for this target first, then those */
+  TARGET_DOWN: code<{ scrapePool: string; lastError: string; causes: string[]; explainedBy: string[] }>({
     severity: 'error', category: 'prometheus-api',
     message: (a) => `Prometheus reports the target down in ${a.scrapePool}: ${a.lastError}`,
-    hint: (a) => (a.causes.length ? `Likely causes, most likely first: ${a.causes.join(', ')} (see their findings and docs).` : 'Run `asm-prom explain` on the error text.'),
+    hint: (a) => (a.explainedBy.length ? `Likely causes, most likely first: ${a.explainedBy.join(', ')} (see their findings and docs).` : 'No known cause for this text: compare with `curl` from the Prometheus pod, and the target\'s sidecar logs.'),
   }),
   SCRAPE_POOL_MISSING: code<{ job: string; reason: string }>({
     severity: 'error', category: 'prometheus-api',

@@ -7,6 +7,8 @@ import type { DoctorOptions } from '../core/options.js';
 import { isOffline } from '../core/options.js';
 import type { Providers, ResourceStore } from '../core/resources.js';
 import { manifestProviders, parseManifests, readManifestFiles } from './manifests.js';
+import { certsDirSource, meshRootFileSource } from './cert-files.js';
+import { prometheusApiProviders } from '../probes/prometheus-api.js';
 
 export interface SourceModule {
   name: string;
@@ -26,4 +28,11 @@ export const clusterSource: SourceModule = {
   providers: async (o, store) => (await import('./cluster/index.js')).clusterProviders(o, store),
 };
 
-export const SOURCES: readonly SourceModule[] = [manifestSource, clusterSource];
+/** Prometheus's HTTP API: --prometheus-url (offline too), else through the cluster's proxy. */
+export const prometheusApiSource: SourceModule = {
+  name: 'prometheus-api',
+  applies: (o) => o.prometheusUrl !== undefined || !isOffline(o),
+  providers: (o, store) => prometheusApiProviders(o, store),
+};
+
+export const SOURCES: readonly SourceModule[] = [manifestSource, clusterSource, certsDirSource, meshRootFileSource, prometheusApiSource];

@@ -1,0 +1,373 @@
+/**
+ * Prometheus's own view of its targets, read from its HTTP API: `--prometheus-url` (offline too), or in
+ * cluster mode through the API server's service proxy to the operator's governing service
+ * `prometheus-operated` (port `web`), else the pod proxy of a Prometheus pod on 9090 (CONTRACT.md).
+ *
+ * Read: /api/v1/targets?state=any (active and dropped), /api/v1/status/config (the loaded jobs and
+ * their tls_config), /api/v1/scrape_pools (Prometheus ≥ 2.42; a 404 is fine) and Prometheus's own
+ * /metrics for prometheus_target_scrape_pools_failed_total. The last two tell a pool that failed to
+ * build (TLS files missing at start: no pool, nothing dropped) from a job whose discovery found nothing.
+ * Every request has the --timeout; whatever cannot be read is recorded in the view, never thrown, so
+ * that PROMETHEUS_API_UNREACHABLE is a warning and the rest of the run goes on.
+ */
+import { parse as parseYaml } from 'yaml';
+import { oneLine } from '../core/errors.js';
+import type { DoctorOptions } from '../core/options.js';
+import { isOffline } from '../core/options.js';
+import { Unavailable, type Providers, type ResourceStore } from '../core/resources.js';
+import type { PrometheusPod } from '../model/inventory.js';
+import type { KubeAccess } from '../model/kube-access.js';
+import type { KubeObject } from '../model/k8s.js';
+import { nameOf, namespaceOf } from '../model/k8s.js';
+
+export interface ActiveTarget {
+  scrapePool: string;
+  scrapeUrl: string;
+  health: string;
+  lastError: string;
+  lastScrape?: string;
+  discoveredLabels: Record<string, string>;
+  labels: Record<string, string>;
+}
+
+export interface DroppedTarget {
+  /** Prometheus ≥ 2.49 names it; older ones leave only the `job` discovered label */
+  scrapePool?: string;
+  discoveredLabels: Record<string, string>;
+}
+
+/** A job of the loaded configuration, with the TLS files it reads. */
+export interface ScrapeJob {
+  name: string;
+  scheme?: string;
+  tlsFiles: { caFile?: string; certFile?: string; keyFile?: string };
+  insecureSkipVerify?: boolean;
+}
+
+export interface UnreadablePart {
+  /** the API path, or '' when nothing at all answered */
+  path: string;
+  reason: string;
+}
+
+export interface PrometheusView {
+  /** where it was read from, for messages: a URL (credentials removed) or the proxy route */
+  source: string;
+  /** the Prometheus resource or pod it belongs to (cluster mode) */
+  prometheus?: KubeObject;
+  activeTargets?: ActiveTarget[];
+  droppedTargets?: DroppedTarget[];
+  jobs?: ScrapeJob[];
+  /** names of the pools Prometheus built; undefined when this Prometheus cannot list them */
+  scrapePools?: string[];
+  /** prometheus_target_scrape_pools_failed_total, when Prometheus's /metrics could be read */
+  scrapePoolsFailed?: number;
+  /** the required parts (targets, config) that could not be read */
+  unreadable: UnreadablePart[];
+}
+
+declare module '../model/inventory.js' {
+  interface ResourceMap {
+    /** one per Prometheus whose HTTP API was asked (`--prometheus-url`: exactly one) */
+    prometheusViews: PrometheusView[];
+  }
+}
+
+export const TARGETS_PATH = '/api/v1/targets?state=any';
+export const CONFIG_PATH = '/api/v1/status/config';
+export const SCRAPE_POOLS_PATH = '/api/v1/scrape_pools';
+const METRICS_PATH = '/metrics';
+
+/** Answers larger than this are hostile or broken; a large cluster's targets list stays well below. */
+export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+export interface ApiResponse {
+  status: number;
+  body: string;
+}
+/** One GET against a Prometheus, by path (with query); throws on transport failure or timeout. */
+export type ApiGet = (path: string) => Promise<ApiResponse>;
+
+class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(message: string, readonly status?: number) {
+    super(message);
+  }
+}
+
+/** Reads every part of the view concurrently; a part that fails is recorded, never thrown. */
+export async function readPrometheusView(get: ApiGet, source: string, prometheus?: KubeObject): Promise<PrometheusView> {
+  const view: PrometheusView = { source, unreadable: [] };
+  if (prometheus) view.prometheus = prometheus;
+  const attempt = async (path: string, use: (data: unknown) => void) => {
+    try {
+      use(await getData(get, path));
+    } catch (error) {
+      view.unreadable.push({ path, reason: oneLine(error) });
+    }
+  };
+  await Promise.all([
+    attempt(TARGETS_PATH, (data) => Object.assign(view, parseTargets(data))),
+    attempt(CONFIG_PATH, (data) => {
+      view.jobs = parseConfigJobs(data);
+    }),
+    // Optional parts: their absence only makes the evidence less certain.
+    getData(get, SCRAPE_POOLS_PATH).then((data) => {
+      view.scrapePools = parseScrapePools(data);
+    }, () => undefined),
+    get(METRICS_PATH).then((r) => {
+      if (r.status === 200) view.scrapePoolsFailed = parseCounter(r.body, 'prometheus_target_scrape_pools_failed_total');
+    }, () => undefined),
+  ]);
+  // When nothing answered, say it once for the whole API rather than per path.
+  const required = [TARGETS_PATH, CONFIG_PATH];
+  if (view.unreadable.length === required.length && new Set(view.unreadable.map((u) => u.reason)).size === 1) {
+    view.unreadable = [{ path: '', reason: view.unreadable[0]!.reason }];
+  }
+  return view;
+}
+
+/** GET and unwrap Prometheus's `{status, data}` envelope. */
+async function getData(get: ApiGet, path: string): Promise<unknown> {
+  const response = await get(path);
+  if (response.status !== 200) {
+    const detail = errorOfEnvelope(response.body) ?? snippet(response.body);
+    throw new ApiError(`HTTP ${response.status}${detail ? `: ${detail}` : ''}`, response.status);
+  }
+  let envelope: unknown;
+  try {
+    envelope = JSON.parse(response.body);
+  } catch {
+    throw new ApiError(`the answer is not JSON${response.body ? ` (starts with ${JSON.stringify(snippet(response.body, 40))})` : ' (empty)'}`);
+  }
+  if (!isRecord(envelope) || envelope.status !== 'success' || !('data' in envelope)) {
+    throw new ApiError(errorOfEnvelope(response.body) ?? 'the answer is not a Prometheus API response');
+  }
+  return envelope.data;
+}
+
+function errorOfEnvelope(body: string): string | undefined {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (isRecord(parsed) && parsed.status === 'error') return [str(parsed.errorType), str(parsed.error)].filter(Boolean).join(': ') || 'error';
+  } catch {
+    // not JSON: the caller shows a snippet instead
+  }
+  return undefined;
+}
+
+export function parseTargets(data: unknown): { activeTargets: ActiveTarget[]; droppedTargets: DroppedTarget[] } {
+  if (!isRecord(data) || !Array.isArray(data.activeTargets)) throw new ApiError('the targets answer has no activeTargets list');
+  const activeTargets = data.activeTargets.filter(isRecord).map((t): ActiveTarget => {
+    const target: ActiveTarget = {
+      scrapePool: str(t.scrapePool) || labelsOf(t.labels).job || '',
+      scrapeUrl: str(t.scrapeUrl),
+      health: str(t.health),
+      lastError: str(t.lastError),
+      discoveredLabels: labelsOf(t.discoveredLabels),
+      labels: labelsOf(t.labels),
+    };
+    if (str(t.lastScrape)) target.lastScrape = str(t.lastScrape);
+    return target;
+  });
+  const droppedTargets = (Array.isArray(data.droppedTargets) ? data.droppedTargets : []).filter(isRecord).map((t): DroppedTarget => {
+    const dropped: DroppedTarget = { discoveredLabels: labelsOf(t.discoveredLabels) };
+    if (str(t.scrapePool)) dropped.scrapePool = str(t.scrapePool);
+    return dropped;
+  });
+  return { activeTargets, droppedTargets };
+}
+
+/** The jobs of the loaded configuration (data.yaml), with their TLS files. */
+export function parseConfigJobs(data: unknown): ScrapeJob[] {
+  if (!isRecord(data) || typeof data.yaml !== 'string') throw new ApiError('the config answer has no yaml');
+  let config: unknown;
+  try {
+    config = parseYaml(data.yaml, { maxAliasCount: 100 });
+  } catch (error) {
+    throw new ApiError(`the loaded configuration is not YAML: ${oneLine(error)}`);
+  }
+  const scrapeConfigs = isRecord(config) && Array.isArray(config.scrape_configs) ? config.scrape_configs : [];
+  return scrapeConfigs.filter(isRecord).filter((j) => str(j.job_name)).map((j): ScrapeJob => {
+    const tls = isRecord(j.tls_config) ? j.tls_config : {};
+    const job: ScrapeJob = { name: str(j.job_name), tlsFiles: {} };
+    if (str(j.scheme)) job.scheme = str(j.scheme);
+    if (str(tls.ca_file)) job.tlsFiles.caFile = str(tls.ca_file);
+    if (str(tls.cert_file)) job.tlsFiles.certFile = str(tls.cert_file);
+    if (str(tls.key_file)) job.tlsFiles.keyFile = str(tls.key_file);
+    if (typeof tls.insecure_skip_verify === 'boolean') job.insecureSkipVerify = tls.insecure_skip_verify;
+    return job;
+  });
+}
+
+function parseScrapePools(data: unknown): string[] {
+  if (!isRecord(data) || !Array.isArray(data.scrapePools)) throw new ApiError('the scrape pools answer has no scrapePools list');
+  return data.scrapePools.filter((p): p is string => typeof p === 'string');
+}
+
+/** The value of an unlabelled counter in the Prometheus text format, if present. */
+export function parseCounter(text: string, name: string): number | undefined {
+  const m = new RegExp(`^${name}(?:\\{\\})?\\s+(\\S+)`, 'm').exec(text);
+  const value = m ? Number(m[1]) : NaN;
+  return Number.isFinite(value) ? value : undefined;
+}
+
+/** The operator's job names: `serviceMonitor/<ns>/<name>/<i>`, `podMonitor/<ns>/<name>/<i>`. */
+export interface MonitorRef {
+  kind: 'ServiceMonitor' | 'PodMonitor';
+  namespace: string;
+  name: string;
+  endpoint: number;
+}
+
+const OPERATOR_JOB = /^(serviceMonitor|podMonitor)\/([^/]+)\/([^/]+)\/(\d+)$/;
+
+export function monitorOfJob(job: string): MonitorRef | undefined {
+  const m = OPERATOR_JOB.exec(job);
+  if (!m) return undefined;
+  return { kind: m[1] === 'serviceMonitor' ? 'ServiceMonitor' : 'PodMonitor', namespace: m[2]!, name: m[3]!, endpoint: Number(m[4]) };
+}
+
+export function jobOfMonitor(ref: MonitorRef): string {
+  return `${ref.kind === 'ServiceMonitor' ? 'serviceMonitor' : 'podMonitor'}/${ref.namespace}/${ref.name}/${ref.endpoint}`;
+}
+
+// ── Reaching the API ─────────────────────────────────────────────────────────────────────────────
+
+/** GETs relative to a base URL (which may carry a path prefix and user:password) with a timeout and a size cap. */
+export function urlGetter(baseUrl: string, timeoutMs: number): ApiGet {
+  const base = new URL(baseUrl);
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (base.username || base.password) {
+    headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64')}`;
+    base.username = '';
+    base.password = '';
+  }
+  const prefix = base.pathname.replace(/\/+$/, '');
+  return async (path) => {
+    const url = new URL(base);
+    const [pathname, query] = path.split('?');
+    url.pathname = `${prefix}${pathname}`;
+    url.search = query ? `?${query}` : '';
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+      const response = await fetch(url, { headers, signal, redirect: 'follow' });
+      return { status: response.status, body: await readCapped(response) };
+    } catch (error) {
+      throw new ApiError(describeFetchError(error, timeoutMs));
+    }
+  };
+}
+
+async function readCapped(response: Response): Promise<string> {
+  if (!response.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > MAX_BODY_BYTES) throw new ApiError(`the answer is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** fetch hides the reason in `cause` ("fetch failed"): bring it out, in one line. */
+function describeFetchError(error: unknown, timeoutMs: number): string {
+  if (error instanceof ApiError) return error.message;
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return `no answer within ${timeoutMs} ms`;
+  const cause = error instanceof Error ? (error as { cause?: unknown }).cause : undefined;
+  if (cause instanceof Error) {
+    const code = (cause as { code?: string }).code;
+    return code && !cause.message.includes(code) ? `${code}: ${cause.message}` : cause.message;
+  }
+  return oneLine(error);
+}
+
+/** The URL as shown in messages: without user:password. */
+export function displayUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return url;
+  }
+}
+
+type ProxyTarget = Parameters<KubeAccess['proxyGet']>[0];
+
+function proxyGetter(kube: KubeAccess, target: ProxyTarget, prefix: string, timeoutMs: number): ApiGet {
+  return (path) => kube.proxyGet(target, `${prefix}${path}`, { timeoutMs });
+}
+
+function describeProxy(target: ProxyTarget): string {
+  const what = target.service ? `services/${target.service}:${target.port}` : `pods/${target.pod}:${target.port}`;
+  return `/api/v1/namespaces/${target.namespace}/${what}/proxy`;
+}
+
+/**
+ * Cluster mode: one view per Prometheus resource (through prometheus-operated when it is the only
+ * resource of its namespace, since that service spans them all; else or on failure, the pod proxy),
+ * and one per Prometheus pod that no operator manages.
+ */
+async function clusterViews(kube: KubeAccess, pods: readonly PrometheusPod[], timeoutMs: number): Promise<PrometheusView[]> {
+  const byOwner = new Map<string, PrometheusPod[]>();
+  for (const pod of pods) {
+    const owner = pod.resource ? `Prometheus/${namespaceOf(pod.resource)}/${nameOf(pod.resource)}` : `Pod/${pod.namespace}/${nameOf(pod.pod)}`;
+    byOwner.set(owner, [...(byOwner.get(owner) ?? []), pod]);
+  }
+  const resourcesPerNamespace = new Map<string, number>();
+  for (const group of byOwner.values()) {
+    if (group[0]!.resource) resourcesPerNamespace.set(group[0]!.namespace, (resourcesPerNamespace.get(group[0]!.namespace) ?? 0) + 1);
+  }
+  return Promise.all([...byOwner.values()].map(async (group) => {
+    const first = group[0]!;
+    const owner = first.resource ?? first.subject;
+    const prefix = routePrefixOf(first);
+    const podTarget: ProxyTarget = { namespace: first.namespace, pod: nameOf(first.pod), port: 9090 };
+    if (first.resource && resourcesPerNamespace.get(first.namespace) === 1) {
+      const serviceTarget: ProxyTarget = { namespace: first.namespace, service: 'prometheus-operated', port: 'web' };
+      const viaService = await readPrometheusView(proxyGetter(kube, serviceTarget, prefix, timeoutMs), describeProxy(serviceTarget), owner);
+      if (!viaService.unreadable.some((u) => u.path === '' || u.path === TARGETS_PATH)) return viaService;
+    }
+    return readPrometheusView(proxyGetter(kube, podTarget, prefix, timeoutMs), describeProxy(podTarget), owner);
+  }));
+}
+
+/** The operator serves the API under spec.routePrefix when one is set. */
+function routePrefixOf(pod: PrometheusPod): string {
+  const prefix = pod.resource?.spec?.routePrefix;
+  return typeof prefix === 'string' ? prefix.replace(/\/+$/, '') : '';
+}
+
+export async function readPrometheusViews(options: DoctorOptions, store: ResourceStore): Promise<PrometheusView[]> {
+  if (options.prometheusUrl) {
+    return [await readPrometheusView(urlGetter(options.prometheusUrl, options.timeoutMs), displayUrl(options.prometheusUrl))];
+  }
+  if (isOffline(options)) throw new Unavailable("Prometheus's own view needs --prometheus-url when offline");
+  const [kube, pods] = await Promise.all([store.require('kube'), store.require('prometheusPods')]);
+  return clusterViews(kube, pods, options.timeoutMs);
+}
+
+export function prometheusApiProviders(options: DoctorOptions, store: ResourceStore): Providers {
+  return { prometheusViews: () => readPrometheusViews(options, store) };
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
+function labelsOf(v: unknown): Record<string, string> {
+  if (!isRecord(v)) return {};
+  return Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
+function snippet(body: string, max = 120): string {
+  const line = body.replace(/\s+/g, ' ').trim();
+  return line.length > max ? `${line.slice(0, max)}…` : line;
+}

@@ -1,0 +1,120 @@
+/**
+ * The lastError classifier over every wording recorded in ../shared/research/failure-modes.md and
+ * platform-notes.md: each text must name the expected code first, and the others among its causes.
+ */
+import { describe, expect, it } from 'vitest';
+import { ALL_CODES } from '../src/core/codes.js';
+import { classifyLastError, stripRequestPrefix } from '../src/probes/classify.js';
+
+const CA = '/etc/prom-certs/root-cert.pem';
+const CERT = '/etc/prom-certs/cert-chain.pem';
+const KEY = '/etc/prom-certs/key.pem';
+
+/** [text, first cause, other causes it must name] */
+const WORDINGS: [string, string, string[]][] = [
+  // Row 7: the pool cannot be built, files missing (every prometheus/common wording)
+  [`unable to read CA cert: unable to read file ${CA}: open ${CA}: no such file or directory`, 'CERT_FILE_MISSING', ['STARTUP_RACE', 'CERTS_NOT_MOUNTED']],
+  [`unable to read specified client cert: unable to read file ${CERT}: open ${CERT}: no such file or directory`, 'CERT_FILE_MISSING', ['STARTUP_RACE']],
+  [`unable to load specified CA cert ${CA}: open ${CA}: no such file or directory`, 'CERT_FILE_MISSING', ['STARTUP_RACE']],
+  [`unable to read specified client cert (${CERT}): open ${CERT}: no such file or directory`, 'CERT_FILE_MISSING', ['STARTUP_RACE']],
+  [`unable to read specified client cert (${CERT}) & key (${KEY}): open ${KEY}: no such file or directory`, 'CERT_FILE_MISSING', ['STARTUP_RACE']],
+  [`unable to use specified client cert (${CERT}) & key (${KEY}): open ${CERT}: no such file or directory`, 'CERT_FILE_MISSING', ['STARTUP_RACE']],
+  [`error creating HTTP client: unable to read specified client cert (/tmp/x/nope.pem) & key (/tmp/x/nope-key.pem): open /tmp/x/nope.pem: no such file or directory`, 'CERT_FILE_MISSING', ['STARTUP_RACE']],
+  // Row 6: permissions
+  [`unable to read CA cert: unable to read file ${CA}: open ${CA}: permission denied`, 'CERT_FILE_UNREADABLE', ['PROXY_VERSION_UNSUPPORTED']],
+  [`unable to load specified CA cert ${CA}: open ${CA}: permission denied`, 'CERT_FILE_UNREADABLE', ['PROXY_VERSION_UNSUPPORTED']],
+  // Row 8: empty, partial or mismatched files
+  [`unable to use specified CA cert file ${CA}`, 'CERT_PARSE_ERROR', ['CERT_FILE_MISSING']],
+  [`unable to use specified CA cert ${CA}`, 'CERT_PARSE_ERROR', ['CERT_FILE_MISSING']],
+  [`unable to use specified client cert (file ${CERT}) & key (file ${KEY}): tls: private key does not match public key`, 'KEY_MISMATCH', []],
+  [`unable to use specified client cert (${CERT}) & key (${KEY}): tls: failed to find any PEM data in certificate input`, 'CERT_PARSE_ERROR', ['CERT_FILE_MISSING']],
+  ['tls: failed to find any PEM data in key input', 'CERT_PARSE_ERROR', []],
+  // Rows 10-12: alerts from the target's sidecar
+  ['Get "https://10.4.0.7:8080/metrics": remote error: tls: expired certificate', 'CERT_EXPIRED', ['CERT_NOT_ROTATED', 'CLIENT_CERT_REJECTED']],
+  ['Get "https://10.4.0.7:8080/metrics": readLoopPeekFailLocked: remote error: tls: expired certificate', 'CERT_EXPIRED', ['CLIENT_CERT_REJECTED']],
+  ['Get "https://10.4.0.7:8080/metrics": remote error: tls: unknown certificate authority', 'ROOT_MISMATCH', ['CHAIN_BROKEN', 'CLIENT_CERT_REJECTED']],
+  ['Get "https://10.4.0.7:8080/metrics": remote error: tls: bad certificate', 'ROOT_MISMATCH', ['CERT_EXPIRED', 'CLIENT_CERT_REJECTED']],
+  ['Get "https://10.4.0.7:8080/metrics": remote error: tls: certificate required', 'MONITOR_TLS_FILES_MISSING', ['CLIENT_CERT_REJECTED']],
+  ['Get "https://10.4.0.7:8080/metrics": remote error: tls: handshake failure', 'MONITOR_TLS_FILES_MISSING', ['CLIENT_CERT_REJECTED']],
+  ['remote error: tls: internal error', 'CLIENT_CERT_REJECTED', []],
+  // Row 13: server verification left on
+  ['Get "https://10.4.0.7:8080/metrics": tls: failed to verify certificate: x509: cannot validate certificate for 10.4.0.7 because it doesn\'t contain any IP SANs', 'MONITOR_VERIFY_SPIFFE', []],
+  ['Get "https://127.0.0.1:43121/metrics": x509: cannot validate certificate for 127.0.0.1 because it doesn\'t contain any IP SANs', 'MONITOR_VERIFY_SPIFFE', []],
+  ['Get "https://10.4.0.7:8080/metrics": x509: certificate is not valid for any names, but wanted to match httpbin.default.svc', 'MONITOR_VERIFY_SPIFFE', []],
+  ['Get "https://10.4.0.7:8080/metrics": tls: failed to verify certificate: x509: certificate signed by unknown authority', 'MONITOR_VERIFY_SPIFFE', ['PEER_CERT_UNTRUSTED', 'ROOT_MISMATCH']],
+  ['x509: certificate signed by unknown authority (possibly because of "crypto/rsa: verification error" while trying to verify candidate authority certificate "Root CA")', 'MONITOR_VERIFY_SPIFFE', ['PEER_CERT_UNTRUSTED']],
+  // Rows 14-16, 18, 20, 23: plain text, closed or reset connections
+  ['Get "https://10.4.0.7:8080/metrics": http: server gave HTTP response to HTTPS client', 'TARGET_NOT_TLS', ['MONITOR_TLS_ON_PLAINTEXT', 'MONITOR_MERGED_METRICS_PORT', 'AMBIENT_NAMESPACE']],
+  ['Get "https://10.4.0.7:8080/metrics": EOF', 'MONITOR_TLS_ON_PLAINTEXT', ['CLIENT_CERT_REJECTED', 'ROOT_MISMATCH', 'SCRAPE_CONNECTION_CLOSED']],
+  ['Get https://10.4.0.7:8080/metrics: EOF', 'MONITOR_TLS_ON_PLAINTEXT', ['CLIENT_CERT_REJECTED']],
+  ['Get "http://10.4.0.7:8080/metrics": EOF', 'MONITOR_SCHEME_HTTP_ON_STRICT', ['SCRAPE_CONNECTION_CLOSED']],
+  ['Get http://10.4.0.7:8080/metrics: EOF', 'MONITOR_SCHEME_HTTP_ON_STRICT', []],
+  ['EOF', 'MONITOR_TLS_ON_PLAINTEXT', ['MONITOR_SCHEME_HTTP_ON_STRICT', 'CLIENT_CERT_REJECTED']],
+  ['Get "https://10.4.0.7:8080/metrics": unexpected EOF', 'MONITOR_PORT_PROTOCOL', ['SCRAPE_CONNECTION_CLOSED']],
+  ['Get "https://10.4.0.7:8080/metrics": read tcp 10.4.0.9:51234->10.4.0.7:8080: read: connection reset by peer', 'SCRAPE_CONNECTION_CLOSED', ['CLIENT_CERT_REJECTED', 'CERT_EXPIRED']],
+  ['Get "http://10.4.0.7:8080/metrics": read tcp 10.4.0.9:51234->10.4.0.7:8080: read: connection reset by peer', 'MONITOR_SCHEME_HTTP_ON_STRICT', ['SCRAPE_CONNECTION_CLOSED']],
+  ['Get "https://10.4.0.7:8080/metrics": readLoopPeekFailLocked: <nil>', 'MONITOR_TLS_ON_PLAINTEXT', ['SCRAPE_CONNECTION_CLOSED']],
+  // Rows 17, 19, 20: HTTP answers
+  ['server returned HTTP status 403 Forbidden', 'SCRAPE_HTTP_ERROR', ['IDENTITY_MISMATCH']],
+  ['server returned HTTP status 503 Service Unavailable', 'SCRAPE_HTTP_ERROR', ['OUTBOUND_CAPTURED']],
+  ['server returned HTTP status 404 Not Found', 'SCRAPE_HTTP_ERROR', ['OUTBOUND_CAPTURED']],
+  ['server returned HTTP status 400 Bad Request', 'SCRAPE_HTTP_ERROR', ['CLIENT_CERT_REJECTED']],
+  ['server returned HTTP status 500 Internal Server Error', 'SCRAPE_HTTP_ERROR', []],
+  // Reaching the target
+  ['Get "https://10.4.0.7:8080/metrics": context deadline exceeded', 'TARGET_TIMEOUT', ['MONITOR_MERGED_METRICS_PORT']],
+  ['Get "https://10.4.0.7:8080/metrics": context deadline exceeded (Client.Timeout exceeded while awaiting headers)', 'TARGET_TIMEOUT', []],
+  ['Get "https://10.4.0.7:8080/metrics": net/http: TLS handshake timeout', 'TARGET_TIMEOUT', []],
+  ['Get "https://10.4.0.7:8080/metrics": dial tcp 10.4.0.7:8080: connect: connection refused', 'TARGET_UNREACHABLE', []],
+  ['Get "https://10.4.0.7:8080/metrics": dial tcp 10.4.0.7:8080: connect: no route to host', 'TARGET_UNREACHABLE', []],
+  ['Get "https://10.4.0.7:8080/metrics": dial tcp 10.4.0.7:8080: i/o timeout', 'TARGET_TIMEOUT', []],
+  // Not metrics
+  ['received unsupported Content-Type "text/html" and no fallback_scrape_protocol specified for target', 'SCRAPE_NOT_METRICS', []],
+  ['"INVALID" is not a valid start token', 'SCRAPE_NOT_METRICS', []],
+  ['text format parsing error in line 1: invalid metric name', 'SCRAPE_NOT_METRICS', []],
+  ['expected a valid start token, got "<" ("INVALID") while parsing: "<"', 'SCRAPE_NOT_METRICS', []],
+];
+
+describe('classifyLastError', () => {
+  it.each(WORDINGS)('%s', (text, first, others) => {
+    const codes = classifyLastError(text).map((c) => c.code);
+    expect(codes[0]).toBe(first);
+    for (const other of others) expect(codes).toContain(other);
+  });
+
+  it('names only catalogue codes, once each, each with a one-line why', () => {
+    for (const [text] of WORDINGS) {
+      const causes = classifyLastError(text);
+      expect(new Set(causes.map((c) => c.code)).size).toBe(causes.length);
+      for (const cause of causes) {
+        expect(ALL_CODES).toContain(cause.code);
+        expect(cause.why).toMatch(/^[^\n]{10,160}$/);
+      }
+    }
+  });
+
+  it('lets the caller name the scheme when the text has no prefix', () => {
+    expect(classifyLastError('EOF', 'http')[0]?.code).toBe('MONITOR_SCHEME_HTTP_ON_STRICT');
+    expect(classifyLastError('EOF', 'https').map((c) => c.code)).not.toContain('MONITOR_SCHEME_HTTP_ON_STRICT');
+  });
+
+  it('knows nothing of unrelated texts', () => {
+    for (const text of ['', 'all good', 'sample limit exceeded', 'EOF is near', 'x'.repeat(100_000)]) expect(classifyLastError(text)).toEqual([]);
+  });
+
+  it('is not fooled into slowness by long hostile input', () => {
+    const started = performance.now();
+    classifyLastError(`Get "https://${'a'.repeat(50_000)}": ${'x509: certificate is valid for '.repeat(2_000)}`);
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+});
+
+describe('stripRequestPrefix', () => {
+  it.each([
+    ['Get "https://10.0.0.1:8443/metrics": EOF', 'EOF', 'https'],
+    ['Get https://10.0.0.1:8443/metrics: EOF', 'EOF', 'https'],
+    ['Get "http://[::1]:9090/metrics?x=1": unexpected EOF', 'unexpected EOF', 'http'],
+    ['  EOF  ', 'EOF', undefined],
+  ])('%s', (text, rest, scheme) => {
+    expect(stripRequestPrefix(text)).toEqual({ rest, ...(scheme ? { scheme } : {}) });
+  });
+});
