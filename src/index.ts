@@ -71,3 +71,4 @@ export async function runDoctor(input: Partial<DoctorOptions> = {}, hooks: Docto
     exitCode: exitCodeFor(checks, kept, options.failOn),
   };
 }
+export { verifyChain, spiffeIdOf, parseCertificates, parsePrivateKey, type ChainInput, type ChainVerdict, type ChainError } from './pki/index.js';

@@ -34,6 +34,8 @@ export interface CheckContext {
   get<K extends ResourceKey>(key: K): Promise<ResourceMap[K]>;
   tryGet<K extends ResourceKey>(key: K): Promise<ResourceMap[K] | undefined>;
   report<C extends Code>(code: C, args: CodeArgs<C>, target: ReportTarget): void;
+  /** records a fact for the check's result (not a finding: it changes no status or exit code) */
+  fact(key: string, value: unknown): void;
   subjectOf(obj: KubeObject, extra?: Partial<Subject>): Subject;
   /** findings of the checks that ran before this one (see `after`) */
   priorFindings(): readonly Finding[];

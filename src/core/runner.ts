@@ -78,17 +78,20 @@ export async function runChecks(all: readonly Check[], store: ResourceStore, opt
 async function runOne(check: Check, store: ResourceStore, options: RunnerOptions, findings: Finding[], runDeadline: number): Promise<CheckResult> {
   const started = performance.now();
   const own: Finding[] = [];
+  const facts: Record<string, unknown> = {};
   const done = (status: CheckResult['status'], skipReason?: string): CheckResult => {
     findings.push(...own);
     const result: CheckResult = { id: check.id, title: check.title, category: check.category, status, durationMs: Math.round(performance.now() - started) };
     if (skipReason) result.skipReason = skipReason;
+    // Facts of a check that did not finish are as partial as its findings: dropped with them.
+    if (status !== 'skip' && status !== 'crash' && Object.keys(facts).length) result.facts = redactDeep(facts);
     return result;
   };
 
   const remaining = runDeadline - Date.now();
   if (remaining <= 0) return done('skip', 'the run reached its --deadline before this check started');
   const controller = new AbortController();
-  const context = makeContext(check, store, options, own, findings, controller.signal);
+  const context = makeContext(check, store, options, own, facts, findings, controller.signal);
 
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => {
@@ -117,7 +120,7 @@ async function runOne(check: Check, store: ResourceStore, options: RunnerOptions
   return done(worst);
 }
 
-function makeContext(check: Check, store: ResourceStore, options: RunnerOptions, own: Finding[], prior: readonly Finding[], signal: AbortSignal): CheckContext {
+function makeContext(check: Check, store: ResourceStore, options: RunnerOptions, own: Finding[], facts: Record<string, unknown>, prior: readonly Finding[], signal: AbortSignal): CheckContext {
   const declared = new Set([...check.needs, ...(check.uses ?? [])]);
   const assertDeclared = (key: string) => {
     if (!declared.has(key as never)) throw new Error(`check ${check.id} reads "${key}" without declaring it in needs or uses`);
@@ -137,6 +140,9 @@ function makeContext(check: Check, store: ResourceStore, options: RunnerOptions,
     report(code, args, target) {
       if (!check.codes.includes(code)) throw new Error(`check ${check.id} reports ${code} without declaring it in codes`);
       own.push(makeFinding(check.id, code, args, target.subject, target.evidence));
+    },
+    fact(key, value) {
+      facts[key] = value;
     },
     subjectOf: (obj, extra) => store.subjectOf(obj, extra),
     priorFindings: () => prior,

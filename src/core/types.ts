@@ -42,6 +42,8 @@ export interface CheckResult {
   status: CheckStatus;
   durationMs: number;
   skipReason?: string;
+  /** what the check learnt beside its findings (a healthy leaf's SPIFFE ID, expiry, …); JSON always, human with --verbose */
+  facts?: Record<string, unknown>;
 }
 
 export type Mode = 'cluster' | 'offline';

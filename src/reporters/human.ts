@@ -47,6 +47,7 @@ export function renderHuman(summary: RunSummary, options: ReporterOptions): stri
     }
     const passed = checks.filter((ch) => ch.status === 'pass');
     if (passed.length) lines.push(`  ${c.green('√')} ${passed.map((p) => p.title).join(c.dim(' · '))}`);
+    if (options.verbose) for (const ch of checks) if (ch.facts) lines.push(...renderFacts(ch.title, ch.facts, c));
     for (const s of skipped) lines.push(c.dim(`  – ${s.title}: skipped, ${s.skipReason}`));
   }
 
@@ -65,6 +66,21 @@ function renderFinding(f: Finding, c: ChalkInstance, verbose: boolean): string[]
   }
   if (verbose) {
     for (const [k, v] of Object.entries(f.evidence)) out.push(c.dim(`        ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`));
+  }
+  return out;
+}
+
+/** A check's facts, one per line; an object value (the facts about one subject) one level deeper. */
+function renderFacts(title: string, facts: Record<string, unknown>, c: ChalkInstance): string[] {
+  const out = [c.dim(`  · ${title}:`)];
+  const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+  for (const [key, value] of Object.entries(facts)) {
+    if (value && typeof value === 'object' && !Array.isArray(value)) {
+      out.push(c.dim(`      ${key}`));
+      for (const [k, v] of Object.entries(value)) out.push(c.dim(`        ${k}: ${show(v)}`));
+    } else {
+      out.push(c.dim(`      ${key}: ${show(value)}`));
+    }
   }
   return out;
 }

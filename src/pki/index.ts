@@ -1,0 +1,7 @@
+/** PKI for the doctor: PEM reading, certificate facts, and the OpenSSL verdict on chains. */
+export { PemError, parseCertificates, parsePrivateKey, pemBlocks, type PemBlock } from './pem.js';
+export {
+  describeCertificate, distinguishedName, formatDuration, isIssuedBy, isSelfSigned, keyTypeOf, lifetimeUsedPercent,
+  notAfter, notBefore, parseSpiffeId, sameAnchor, spiffeIdOf, validityAt, type SpiffeParts,
+} from './inspect.js';
+export { verifyChain, type ChainError, type ChainInput, type ChainVerdict } from './verify.js';
