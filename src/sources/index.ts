@@ -8,7 +8,6 @@ import { isOffline } from '../core/options.js';
 import type { Providers, ResourceStore } from '../core/resources.js';
 import { manifestProviders, parseManifests, readManifestFiles } from './manifests.js';
 import { certsDirSource, meshRootFileSource } from './cert-files.js';
-import { certsDirSource, meshRootFileSource } from './cert-files.js';
 import { prometheusApiProviders } from '../probes/prometheus-api.js';
 
 export interface SourceModule {
