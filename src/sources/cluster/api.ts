@@ -1,0 +1,271 @@
+/**
+ * A small read-only client for the Kubernetes API: GETs and paginated lists of raw JSON, with a
+ * timeout on every call, the run's --deadline, a --concurrency limit, and the failure semantics
+ * CONTRACT.md promises. Authentication and TLS come from client-node's KubeConfig.
+ *
+ * Why not client-node's generated CoreV1Api & co: they deserialise into model classes (Dates,
+ * unknown fields dropped) while the checks read objects as manifests state them, and they offer no
+ * per-call timeout. Raw JSON keeps the live inventory the same shape as the offline one.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeObject } from '../../model/k8s.js';
+
+/** Items per page of a list, as kubectl asks (`--chunk-size` default). */
+export const PAGE_SIZE = 500;
+
+/** The API server cannot be used at all: not reachable, or it refuses our credentials. */
+export class ClusterUnreachable extends Error {
+  override readonly name = 'ClusterUnreachable';
+}
+
+/** The API answered with an error status for one request (403, 404, 5xx, …). */
+export class ApiStatusError extends Error {
+  override readonly name = 'ApiStatusError';
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+/** The run's --deadline passed before the call could finish. */
+export class DeadlineReached extends Error {
+  override readonly name = 'DeadlineReached';
+}
+
+export interface ApiResource {
+  /** '' for the core group */
+  group: string;
+  version: string;
+  /** the plural resource name as in URLs and RBAC rules */
+  plural: string;
+  kind: string;
+}
+
+export const RESOURCES = {
+  prometheuses: { group: 'monitoring.coreos.com', version: 'v1', plural: 'prometheuses', kind: 'Prometheus' },
+  serviceMonitors: { group: 'monitoring.coreos.com', version: 'v1', plural: 'servicemonitors', kind: 'ServiceMonitor' },
+  podMonitors: { group: 'monitoring.coreos.com', version: 'v1', plural: 'podmonitors', kind: 'PodMonitor' },
+  statefulSets: { group: 'apps', version: 'v1', plural: 'statefulsets', kind: 'StatefulSet' },
+  replicaSets: { group: 'apps', version: 'v1', plural: 'replicasets', kind: 'ReplicaSet' },
+  deployments: { group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment' },
+  daemonSets: { group: 'apps', version: 'v1', plural: 'daemonsets', kind: 'DaemonSet' },
+  pods: { group: '', version: 'v1', plural: 'pods', kind: 'Pod' },
+  services: { group: '', version: 'v1', plural: 'services', kind: 'Service' },
+  endpoints: { group: '', version: 'v1', plural: 'endpoints', kind: 'Endpoints' },
+  endpointSlices: { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', kind: 'EndpointSlice' },
+  namespaces: { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace' },
+  configMaps: { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap' },
+  serviceAccounts: { group: '', version: 'v1', plural: 'serviceaccounts', kind: 'ServiceAccount' },
+  peerAuthentications: { group: 'security.istio.io', version: 'v1', plural: 'peerauthentications', kind: 'PeerAuthentication' },
+  peerAuthenticationsV1beta1: { group: 'security.istio.io', version: 'v1beta1', plural: 'peerauthentications', kind: 'PeerAuthentication' },
+  roles: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'roles', kind: 'Role' },
+  clusterRoles: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterroles', kind: 'ClusterRole' },
+  roleBindings: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'rolebindings', kind: 'RoleBinding' },
+  clusterRoleBindings: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterrolebindings', kind: 'ClusterRoleBinding' },
+} as const satisfies Record<string, ApiResource>;
+
+/** `servicemonitors.monitoring.coreos.com`, `pods`: the name RBAC rules and kubectl use. */
+export function resourceName(resource: ApiResource): string {
+  return resource.group ? `${resource.plural}.${resource.group}` : resource.plural;
+}
+
+/** The URL path of a collection (namespace undefined: every namespace, or a cluster-scoped resource). */
+export function collectionPath(resource: ApiResource, namespace?: string): string {
+  const base = resource.group ? `/apis/${resource.group}/${resource.version}` : `/api/${resource.version}`;
+  return `${base}${namespace ? `/namespaces/${encodeURIComponent(namespace)}` : ''}/${resource.plural}`;
+}
+
+export interface ListQuery {
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+export interface ApiClientOptions {
+  timeoutMs: number;
+  /** epoch ms after which no call starts or continues (--deadline) */
+  deadlineAt: number;
+  concurrency: number;
+}
+
+interface RawResponse {
+  status: number;
+  body: string;
+}
+
+/** Error codes of a connection that never got an answer: worth one retry (CONTRACT.md). */
+const CONNECTION_FAILURES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN', 'TIMEOUT']);
+
+export class ApiClient {
+  /** set once the API server proved unusable; every later call fails fast with it */
+  private unreachable: ClusterUnreachable | undefined;
+  private readonly slots: Semaphore;
+  private readonly agentOptions: Promise<https.RequestOptions>;
+  constructor(readonly kubeConfig: KubeConfig, readonly server: string, readonly options: ApiClientOptions) {
+    this.slots = new Semaphore(options.concurrency);
+    this.agentOptions = (async () => {
+      const opts: https.RequestOptions = {};
+      await kubeConfig.applyToHTTPSOptions(opts);
+      return opts;
+    })();
+  }
+
+  /** The unreachable state, once known (for the diagnostic). */
+  get failure(): ClusterUnreachable | undefined {
+    return this.unreachable;
+  }
+
+  /** Time left for one network step: --timeout, cut short by the --deadline. */
+  stepTimeout(): number {
+    const left = this.options.deadlineAt - Date.now();
+    if (left <= 0) throw new DeadlineReached('the run reached its --deadline before this API call');
+    return Math.min(this.options.timeoutMs, left);
+  }
+
+  /** Runs fn holding one of the --concurrency slots (API calls and execs share them). */
+  withSlot<T>(fn: () => Promise<T>): Promise<T> {
+    return this.slots.run(fn);
+  }
+
+  /** Marks the server unreachable (also used by exec when the socket cannot even connect). */
+  markUnreachable(reason: string): ClusterUnreachable {
+    this.unreachable ??= new ClusterUnreachable(reason);
+    return this.unreachable;
+  }
+
+  /** GET of a JSON object; an error status throws ApiStatusError. */
+  async getJson<T>(path: string): Promise<T> {
+    const response = await this.getRaw(path);
+    if (response.status < 200 || response.status > 299) throw new ApiStatusError(response.status, statusMessage(response));
+    try {
+      return JSON.parse(response.body) as T;
+    } catch {
+      throw new ApiStatusError(response.status, `GET ${path}: the answer is not JSON`);
+    }
+  }
+
+  /**
+   * Every item of a collection, page by page (limit/continue), filtered on the server. Items of a
+   * list carry no kind/apiVersion on a real API server: they are filled in, as in a manifest.
+   */
+  async list<T extends KubeObject>(resource: ApiResource, namespace: string | undefined, query: ListQuery = {}): Promise<T[]> {
+    const items: T[] = [];
+    let token: string | undefined;
+    do {
+      const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
+      if (query.labelSelector) params.set('labelSelector', query.labelSelector);
+      if (query.fieldSelector) params.set('fieldSelector', query.fieldSelector);
+      if (token) params.set('continue', token);
+      const page = await this.getJson<{ apiVersion?: string; items?: T[] | null; metadata?: { continue?: string } }>(
+        `${collectionPath(resource, namespace)}?${params}`,
+      );
+      const apiVersion = page.apiVersion ?? (resource.group ? `${resource.group}/${resource.version}` : resource.version);
+      for (const item of page.items ?? []) items.push({ ...item, apiVersion: item.apiVersion ?? apiVersion, kind: item.kind ?? resource.kind });
+      token = page.metadata?.continue || undefined;
+    } while (token);
+    return items;
+  }
+
+  /** One object by name; undefined when it does not exist (404). */
+  async getObject<T extends KubeObject>(resource: ApiResource, namespace: string | undefined, name: string): Promise<T | undefined> {
+    try {
+      const object = await this.getJson<T>(`${collectionPath(resource, namespace)}/${encodeURIComponent(name)}`);
+      return { ...object, apiVersion: object.apiVersion ?? (resource.group ? `${resource.group}/${resource.version}` : resource.version), kind: object.kind ?? resource.kind };
+    } catch (error) {
+      if (error instanceof ApiStatusError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * A GET whose status the caller judges (the service proxy answers with the target's status).
+   * Connection failures are retried once, then make the server unreachable; 401 does at once.
+   */
+  async getRaw(path: string, timeoutMs?: number): Promise<RawResponse> {
+    return this.withSlot(async () => {
+      for (let attempt = 1; ; attempt++) {
+        if (this.unreachable) throw this.unreachable;
+        try {
+          const response = await this.request(path, Math.min(timeoutMs ?? Infinity, this.stepTimeout()));
+          if (response.status === 401) throw this.markUnreachable('it refuses our credentials (401 Unauthorized)');
+          return response;
+        } catch (error) {
+          if (error instanceof ClusterUnreachable || error instanceof DeadlineReached) throw error;
+          const code = (error as NodeJS.ErrnoException).code ?? '';
+          if (CONNECTION_FAILURES.has(code) && attempt < 2) continue;
+          throw this.markUnreachable(describeNetworkError(error));
+        }
+      }
+    });
+  }
+
+  private async request(path: string, timeoutMs: number): Promise<RawResponse> {
+    const base = await this.agentOptions;
+    // the server URL may carry a path prefix (a Rancher-style proxy): keep it in front of the API path
+    const url = new URL(`${this.server.replace(/\/$/, '')}${path}`);
+    const transport = url.protocol === 'http:' ? http : https;
+    return new Promise<RawResponse>((resolve, reject) => {
+      const req = transport.request(url, { ...base, method: 'GET', headers: { ...base.headers, Accept: 'application/json' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          clearTimeout(timer);
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+        });
+        res.on('error', fail);
+      });
+      // One timer for the whole exchange: connect, TLS, headers and body.
+      const timer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'TIMEOUT' })), timeoutMs);
+      function fail(error: Error) {
+        clearTimeout(timer);
+        reject(error);
+      }
+      req.on('error', fail);
+      req.end();
+    });
+  }
+}
+
+/** The Status message of an error answer, or its HTTP status. */
+function statusMessage(response: RawResponse): string {
+  try {
+    const status = JSON.parse(response.body) as { message?: string };
+    if (status.message) return status.message.split('\n')[0]!;
+  } catch {
+    // not a Status object: fall through to the bare code
+  }
+  return `HTTP ${response.status}`;
+}
+
+function describeNetworkError(error: unknown): string {
+  const e = error as NodeJS.ErrnoException;
+  switch (e.code) {
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'TIMEOUT':
+      return e.message;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `the host name does not resolve (${e.code})`;
+    default:
+      return (e.message || String(error)).split('\n')[0]!;
+  }
+}
+
+/** At most n tasks at once, the rest queued in order. */
+export class Semaphore {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly limit: number) {}
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}
