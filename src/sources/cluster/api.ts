@@ -100,14 +100,19 @@ export class ApiClient {
   /** set once the API server proved unusable; every later call fails fast with it */
   private unreachable: ClusterUnreachable | undefined;
   private readonly slots: Semaphore;
-  private readonly agentOptions: Promise<https.RequestOptions>;
+  private agentOptions: Promise<https.RequestOptions> | undefined;
   constructor(readonly kubeConfig: KubeConfig, readonly server: string, readonly options: ApiClientOptions) {
     this.slots = new Semaphore(options.concurrency);
-    this.agentOptions = (async () => {
+  }
+
+  /** TLS material and credentials of the context, read at the first request (an exec credential plugin runs then). */
+  private authOptions(): Promise<https.RequestOptions> {
+    this.agentOptions ??= (async () => {
       const opts: https.RequestOptions = {};
-      await kubeConfig.applyToHTTPSOptions(opts);
+      await this.kubeConfig.applyToHTTPSOptions(opts);
       return opts;
     })();
+    return this.agentOptions;
   }
 
   /** The unreachable state, once known (for the diagnostic). */
@@ -200,7 +205,7 @@ export class ApiClient {
   }
 
   private async request(path: string, timeoutMs: number): Promise<RawResponse> {
-    const base = await this.agentOptions;
+    const base = await this.authOptions();
     // the server URL may carry a path prefix (a Rancher-style proxy): keep it in front of the API path
     const url = new URL(`${this.server.replace(/\/$/, '')}${path}`);
     const transport = url.protocol === 'http:' ? http : https;

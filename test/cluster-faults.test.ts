@@ -1,0 +1,120 @@
+/**
+ * The cluster source when the API server misbehaves, against tiny local servers: a closed port, a
+ * server that never answers, refused credentials, a malformed kubeconfig. The run always completes,
+ * CLUSTER_UNREACHABLE comes within twice --timeout, and the exit code is never 3.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import type http from 'node:http';
+import https from 'node:https';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runDoctor } from '../src/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'asm-prom-cluster-'));
+// a throw-away self-signed serving certificate for the local API servers
+execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+  '-keyout', join(dir, 'server.key'), '-out', join(dir, 'server.crt')], { stdio: 'ignore' });
+const tls = { key: readFileSync(join(dir, 'server.key')), cert: readFileSync(join(dir, 'server.crt')) };
+
+const servers: https.Server[] = [];
+afterEach(() => {
+  for (const s of servers.splice(0)) s.close();
+});
+
+function kubeconfigFor(server: string, name = 'config'): string {
+  const path = join(dir, name);
+  writeFileSync(path, [
+    'apiVersion: v1', 'kind: Config',
+    'clusters:', '- name: c', '  cluster:', `    server: ${server}`, '    insecure-skip-tls-verify: true',
+    'contexts:', '- name: x', '  context: {cluster: c, user: u}',
+    'current-context: x',
+    'users:', '- name: u', '  user: {token: not-a-secret}', '',
+  ].join('\n'));
+  return path;
+}
+
+async function serve(handler: http.RequestListener): Promise<string> {
+  const server = https.createServer(tls, handler);
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+async function closedPort(): Promise<string> {
+  const url = await serve(() => undefined);
+  await new Promise<void>((resolve) => servers.pop()!.close(() => resolve()));
+  return url;
+}
+
+const codes = (summary: Awaited<ReturnType<typeof runDoctor>>) => summary.findings.map((f) => f.code);
+
+describe('an unusable API server', () => {
+  it('a closed port: CLUSTER_UNREACHABLE within twice --timeout, every cluster check skipped with the reason, exit 1', async () => {
+    const kubeconfig = kubeconfigFor(await closedPort());
+    const started = Date.now();
+    const summary = await runDoctor({ kubeconfig, timeoutMs: 1_000, probe: 'off' });
+    expect(Date.now() - started).toBeLessThan(2_000 + 500);
+    expect(codes(summary)).toEqual(['CLUSTER_UNREACHABLE']);
+    expect(summary.findings[0]!.message).toMatch(/connection refused/);
+    expect(summary.exitCode).toBe(1);
+    const skipped = summary.checks.filter((c) => c.status === 'skip');
+    expect(skipped.length).toBeGreaterThan(0);
+    expect(summary.checks.filter((c) => c.status === 'crash')).toEqual([]);
+  });
+
+  it('a server that accepts and never answers: bounded by twice --timeout, never hung', async () => {
+    const kubeconfig = kubeconfigFor(await serve(() => undefined /* never answers */));
+    const started = Date.now();
+    const summary = await runDoctor({ kubeconfig, timeoutMs: 400, probe: 'off' });
+    expect(Date.now() - started).toBeLessThan(800 + 500);
+    expect(codes(summary)).toContain('CLUSTER_UNREACHABLE');
+    expect(summary.findings.find((f) => f.code === 'CLUSTER_UNREACHABLE')!.message).toMatch(/no answer within 400 ms/);
+    expect(summary.exitCode).toBe(1);
+  });
+
+  it('401: CLUSTER_UNREACHABLE, "refuses our credentials", not retried', async () => {
+    let requests = 0;
+    const kubeconfig = kubeconfigFor(await serve((_req, res) => {
+      requests++;
+      res.writeHead(401, { 'content-type': 'application/json' }).end('{"kind":"Status","message":"Unauthorized","code":401}');
+    }));
+    const summary = await runDoctor({ kubeconfig, timeoutMs: 1_000, probe: 'off' });
+    expect(codes(summary)).toEqual(['CLUSTER_UNREACHABLE']);
+    expect(summary.findings[0]!.message).toMatch(/refuses our credentials/);
+    expect(requests).toBe(1);
+  });
+});
+
+describe('kubeconfig resolution errors are usage errors: exit 2, one line, nothing on stdout', () => {
+  const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+    spawnSync(process.execPath, ['bin/asm-prom.js', 'doctor', ...args], { encoding: 'utf8', env: { ...process.env, HOME: dir, KUBECONFIG: '', ...env } });
+
+  it.each([
+    ['not YAML', 'clusters: [unclosed\n  - : :'],
+    ['not a mapping', '- just\n- a list\n'],
+    ['a cluster without server', 'apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {}\ncontexts: []\n'],
+  ])('%s', (_name, text) => {
+    const path = join(dir, `bad-${_name.replace(/\W/g, '')}`);
+    writeFileSync(path, text);
+    const result = cli(['--kubeconfig', path, '-o', 'json']);
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/kubeconfig/);
+  });
+
+  it('an unknown --context', () => {
+    const result = cli(['--kubeconfig', kubeconfigFor('https://127.0.0.1:1'), '--context', 'nope']);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/--context nope: no such context/);
+  });
+
+  it('no kubeconfig anywhere', () => {
+    const result = cli([], { KUBERNETES_SERVICE_HOST: '' });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/no kubeconfig/);
+  });
+});
