@@ -8,7 +8,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -21,9 +21,9 @@ const hasPrometheus = spawnSync('prometheus', ['--version'], { stdio: 'ignore' }
 if (!hasPrometheus) console.warn('prometheus-real: `prometheus` is not on the PATH, skipping (CI installs it: apt-get install prometheus)');
 
 interface Pair { cert: string; key: string }
-interface Ca extends Pair { forgeCert: forge.pki.Certificate; forgeKey: forge.pki.PrivateKey }
+interface Ca extends Pair { forgeCert: forge.pki.Certificate; forgeKey: forge.pki.rsa.PrivateKey }
 
-function rsaKeys(): { publicKey: forge.pki.PublicKey; privateKey: forge.pki.PrivateKey; pem: string } {
+function rsaKeys(): { publicKey: forge.pki.PublicKey; privateKey: forge.pki.rsa.PrivateKey; pem: string } {
   // Node's keygen is much faster than forge's; forge only signs.
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
   const forgeKey = forge.pki.privateKeyFromPem(privateKey) as forge.pki.rsa.PrivateKey;
@@ -88,7 +88,7 @@ function listen(server: Server): Promise<number> {
 }
 
 const METRICS = '# TYPE demo_up gauge\ndemo_up 1\n';
-const metricsHandler = (_req: unknown, res: { writeHead: (s: number, h: object) => void; end: (b: string) => void }) => {
+const metricsHandler = (_req: IncomingMessage, res: ServerResponse) => {
   res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
   res.end(METRICS);
 };
