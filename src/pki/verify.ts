@@ -61,11 +61,12 @@ const ERROR_NAMES: Record<number, string> = {
   20: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
   21: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
   22: 'CERT_CHAIN_TOO_LONG',
-  24: 'INVALID_CA',
   25: 'PATH_LENGTH_EXCEEDED',
   26: 'INVALID_PURPOSE',
   32: 'KEYUSAGE_NO_CERTSIGN',
   34: 'UNHANDLED_CRITICAL_EXTENSION',
+  79: 'INVALID_CA',
+  82: 'KU_KEY_CERT_SIGN_INVALID_FOR_NON_CA',
 };
 
 export async function verifyChain(input: ChainInput): Promise<ChainVerdict> {
@@ -147,7 +148,7 @@ function explain(code: number, text: string, path: readonly X509Certificate[], d
       return `${name} is self-signed and not trusted`;
     case 19:
       return `the chain ends in a root that is not trusted: ${name}`;
-    case 24:
+    case 79:
       return `not a CA: ${name} issues certificates but is not a CA (basicConstraints CA:TRUE missing)`;
     case 25:
       return `path too long: ${name} is below more CAs than a pathLenConstraint allows`;
@@ -155,6 +156,8 @@ function explain(code: number, text: string, path: readonly X509Certificate[], d
       return `wrong purpose: ${name} may not be used for this TLS role (extendedKeyUsage / keyUsage)`;
     case 32:
       return `${name} is a CA whose keyUsage lacks keyCertSign`;
+    case 82:
+      return `${name} has keyUsage keyCertSign but is not a CA`;
     case 34:
       return `${name} has a critical extension OpenSSL does not understand`;
     default:
