@@ -110,7 +110,7 @@ export const CODES = {
   }),
   CERTS_VOLUME_NOT_MEMORY: code<{ volume: string; actual: string }>({
     severity: 'warning', category: 'prometheus',
-    message: (a) => `volume "${a.volume}" is ${a.actual}, not an emptyDir with medium: Memory: private keys land on the node's disk`,
+    message: (a) => `volume "${a.volume}" is ${a.actual === 'emptyDir' ? 'an emptyDir on disk' : a.actual === 'none' ? 'a volume without a source' : `a ${a.actual} volume`}, not an emptyDir with medium: Memory: private keys land on the node's disk`,
     hint: 'Use emptyDir: {medium: Memory} for the certificates volume.',
   }),
   CERTS_NOT_MOUNTED: code<{ volume: string; container: string }>({
@@ -170,49 +170,56 @@ export const CODES = {
     message: (a) => `selector ${a.selector} matches no ${a.target} in ${a.namespaces.join(', ') || 'any namespace'}`,
     hint: 'Match the labels of the Service (ServiceMonitor) or Pod (PodMonitor), and check spec.namespaceSelector.',
   }),
-  MONITOR_PORT_NOT_FOUND: code<{ endpoint: number; port: string; available: string[] }>({
+  MONITOR_PORT_NOT_FOUND: code<{ endpoint: string; port: string; available: string[]; target: 'Service' | 'Pod' }>({
     severity: 'error', category: 'monitors',
-    message: (a) => `endpoints[${a.endpoint}].port "${a.port}" names no port of the matched targets (have: ${a.available.join(', ') || 'none named'})`,
-    hint: "`port` must be the port's name, not its number; use targetPort for numbers.",
+    message: (a) => `${a.endpoint}.port "${a.port}" names no port of the matched ${a.target}s (their port names: ${a.available.join(', ') || 'none'})`,
+    hint: (a) => /^\d+$/.test(a.port)
+      ? `\`port\` must be the port's name, not its number: name the ${a.target} port and use that name${a.target === 'Pod' ? ', or use portNumber' : ''}.`
+      : `Use the name of a ${a.target} port (${a.target === 'Service' ? 'spec.ports[].name of the Service' : 'containers[].ports[].name'}).`,
   }),
-  MONITOR_TLS_FILES_MISSING: code<{ endpoint: number; missing: string[] }>({
+  MONITOR_TLS_FILES_MISSING: code<{ endpoint: string; missing: string[]; kind: string }>({
     severity: 'error', category: 'monitors',
-    message: (a) => `endpoints[${a.endpoint}] uses https but ${a.missing.join(', ')} not set`,
-    hint: 'Set tlsConfig caFile, certFile and keyFile to root-cert.pem, cert-chain.pem and key.pem under /etc/prom-certs/.',
+    message: (a) => `${a.endpoint} uses https but its TLS settings have no ${a.missing.join(', ')}${a.missing.some((f) => f !== 'caFile') ? ': Prometheus sends no client certificate, which a STRICT target refuses' : ': Prometheus cannot verify the server'}`,
+    hint: (a) => a.kind === 'PodMonitor'
+      ? "A PodMonitor's tlsConfig cannot name files: put caFile, certFile and keyFile (root-cert.pem, cert-chain.pem, key.pem under the certificates mount) with insecureSkipVerify: true in a scrape class of the Prometheus resource, and set spec.scrapeClass (or make that class the default)."
+      : 'Set tlsConfig caFile, certFile and keyFile to root-cert.pem, cert-chain.pem and key.pem under /etc/prom-certs/ (or use a scrape class that sets them).',
   }),
-  MONITOR_TLS_PATH_UNMOUNTED: code<{ endpoint: number; field: string; path: string; mountPath?: string }>({
+  MONITOR_TLS_PATH_UNMOUNTED: code<{ field: string; path: string; mountPath: string; problem: 'outside-mount' | 'not-written' | 'wrong-file'; expected: string }>({
     severity: 'error', category: 'monitors',
-    message: (a) => `endpoints[${a.endpoint}].tlsConfig.${a.field} ${a.path} is ${a.mountPath ? `not a file the sidecar writes under the certificates mount ${a.mountPath}` : 'not inside any mount of the certificates volume'}`,
-    hint: 'Point the TLS files at root-cert.pem, cert-chain.pem and key.pem inside the Prometheus container\'s mount of the istio-certs volume.',
+    message: (a) =>
+      a.problem === 'outside-mount' ? `${a.field} ${a.path} is not inside ${a.mountPath}, the Prometheus container's mount of the certificates volume`
+      : a.problem === 'not-written' ? `${a.field} ${a.path} names a file the sidecar never writes (only root-cert.pem, cert-chain.pem and key.pem)`
+      : `${a.field} is ${a.path}, but it must be ${a.expected}`,
+    hint: (a) => `Use ${a.expected}: the sidecar writes root-cert.pem, cert-chain.pem and key.pem into the certificates volume, which Prometheus sees at ${a.mountPath}.`,
   }),
-  MONITOR_VERIFY_SPIFFE: code<{ endpoint: number }>({
+  MONITOR_VERIFY_SPIFFE: code<{ endpoint: string }>({
     severity: 'error', category: 'monitors',
-    message: (a) => `endpoints[${a.endpoint}] verifies the server's certificate: Istio certificates carry only a SPIFFE URI, so the host-name check fails`,
+    message: (a) => `${a.endpoint} verifies the server's certificate: Istio certificates carry only a SPIFFE URI, so the host-name check fails`,
     hint: 'Set tlsConfig.insecureSkipVerify: true, as the Istio docs do (mTLS still authenticates Prometheus to the target).',
   }),
-  MONITOR_SCHEME_HTTP_ON_STRICT: code<{ endpoint: number; workload: string; mode: string }>({
+  MONITOR_SCHEME_HTTP_ON_STRICT: code<{ endpoint: string; workload: string; mode: 'STRICT'; source: string }>({
     severity: 'error', category: 'monitors',
-    message: (a) => `endpoints[${a.endpoint}] scrapes ${a.workload} over plain http, but its mTLS mode is ${a.mode}`,
-    hint: 'Use scheme: https with the tlsConfig of the Istio certificates.',
+    message: (a) => `${a.endpoint} scrapes ${a.workload} over plain http, but its mTLS mode is ${a.mode} (${a.source})`,
+    hint: 'Use scheme: https with the tlsConfig of the Istio certificates (caFile, certFile, keyFile, insecureSkipVerify: true).',
   }),
-  MONITOR_TLS_ON_PLAINTEXT: code<{ endpoint: number; workload: string; reason: string }>({
+  MONITOR_TLS_ON_PLAINTEXT: code<{ endpoint: string; workload: string; reason: string }>({
     severity: 'error', category: 'monitors',
-    message: (a) => `endpoints[${a.endpoint}] scrapes ${a.workload} over https, but ${a.reason}`,
+    message: (a) => `${a.endpoint} scrapes ${a.workload} over https, but ${a.reason}`,
     hint: 'Scrape plain http where there is no sidecar or mTLS is PERMISSIVE/DISABLE, or make the namespace STRICT; keep separate monitors for the two.',
   }),
-  MONITOR_PORT_PROTOCOL: code<{ endpoint: number; port: string; service: string }>({
+  MONITOR_PORT_PROTOCOL: code<{ endpoint: string; port: string; service: string }>({
     severity: 'warning', category: 'monitors',
-    message: (a) => `port "${a.port}" of ${a.service} is not declared HTTP for Istio: with HTTP/2 Prometheus gets "unexpected EOF"`,
-    hint: 'Name the port http-<suffix> or set appProtocol: http; or set enableHttp2: false on the endpoint.',
+    message: (a) => `${a.endpoint} scrapes port ${a.port} of ${a.service}, which Istio does not treat as HTTP: over TLS with HTTP/2 Prometheus gets "unexpected EOF"`,
+    hint: 'Name the Service port http-<suffix> (or http, http2, grpc) or set appProtocol: http; or set enableHttp2: false on the endpoint.',
   }),
-  MONITOR_MERGED_METRICS_PORT: code<{ endpoint: number; port: string }>({
+  MONITOR_MERGED_METRICS_PORT: code<{ endpoint: string; port: string }>({
     severity: 'warning', category: 'monitors',
-    message: (a) => `endpoints[${a.endpoint}] uses https toward ${a.port}, Istio's merged-metrics port 15020, which is plain text`,
+    message: (a) => `${a.endpoint} uses https toward ${a.port}, Istio's merged-metrics port 15020, which is plain text`,
     hint: 'Scrape 15020 over plain http, or disable merging (prometheus.istio.io/merge-metrics: "false") and scrape the app port with TLS.',
   }),
-  SCRAPE_CLASS_TLS_OVERRIDE: code<{ endpoint: number; scrapeClass: string }>({
+  SCRAPE_CLASS_TLS_OVERRIDE: code<{ endpoint: string; scrapeClass: string }>({
     severity: 'warning', category: 'monitors',
-    message: (a) => `endpoints[${a.endpoint}] has its own tlsConfig, which replaces scrape class "${a.scrapeClass}"'s and drops its insecureSkipVerify`,
+    message: (a) => `${a.endpoint} has its own tlsConfig, so scrape class "${a.scrapeClass}" fills in only caFile, certFile and keyFile: its insecureSkipVerify is dropped`,
     hint: 'Set insecureSkipVerify: true in the monitor\'s tlsConfig too, or drop the monitor\'s tlsConfig.',
   }),
 
@@ -306,7 +313,7 @@ export const CODES = {
   }),
   SCRAPE_CONNECTION_CLOSED: code<{ detail: string }>({
     severity: 'error', category: 'targets',
-    message: (a) => `TLS succeeded but the connection closed before a response (${a.detail})`,
+    message: (a) => `the connection closed before an HTTP response (${a.detail})`,
     hint: 'Usually an unnamed/TCP port (name it http-*), PERMISSIVE mode, or an AuthorizationPolicy on a TCP port.',
   }),
   SCRAPE_HTTP_ERROR: code<{ status: number }>({

@@ -126,6 +126,8 @@ export function parseUserVolumeMount(text: string): Parsed<VolumeMount[]> {
   } catch (error) {
     return { ok: false, reason: `not JSON: ${(error as Error).message}` };
   }
+  if (value && typeof value === 'object' && !Array.isArray(value) && typeof (value as Record<string, unknown>).mountPath === 'string')
+    return { ok: false, reason: 'it is a single mount object: wrap it in a list, [{…}]' };
   const entries: [string | undefined, unknown][] = Array.isArray(value)
     ? value.map((v) => [undefined, v])
     : value && typeof value === 'object'

@@ -1,0 +1,18 @@
+import { defineCheck } from '../../src/core/check.js';
+import { missingSidecarCause } from './injection.js';
+
+export default defineCheck({
+  id: 'prometheus.sidecar-injected',
+  title: 'the Prometheus pod gets an istio-proxy sidecar',
+  category: 'prometheus',
+  codes: ['SIDECAR_NOT_INJECTED'],
+  needs: ['prometheusPods'],
+  uses: ['namespaces'],
+  async run(ctx) {
+    const namespaces = await ctx.tryGet('namespaces');
+    for (const pp of await ctx.get('prometheusPods')) {
+      const cause = missingSidecarCause(pp, namespaces);
+      if (cause) ctx.report('SIDECAR_NOT_INJECTED', { cause, namespace: pp.namespace }, { subject: ctx.subjectOf(pp.subject) });
+    }
+  },
+});
