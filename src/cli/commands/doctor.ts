@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { runDoctor } from '../../index.js';
+import { runDoctor, type DoctorOptions } from '../../index.js';
 import { REPORTERS, OUTPUT_FORMATS, type OutputFormat } from '../../reporters/index.js';
 import { toDoctorOptions, type DoctorFlags } from '../doctor-options.js';
 import { useColor, writeOut } from '../output.js';
@@ -38,7 +38,11 @@ export function doctorFlags<T>(y: Argv<T>) {
 }
 
 export async function doctorCommand(argv: DoctorFlags & { output: OutputFormat }): Promise<number> {
-  const options = toDoctorOptions(argv);
+  return runAndReport(toDoctorOptions(argv), argv.output);
+}
+
+/** Runs the doctor with a progress spinner and writes the report: the doctor and demo commands share it. */
+export async function runAndReport(options: DoctorOptions, output: OutputFormat): Promise<number> {
   const progress = startProgress();
   let summary;
   try {
@@ -46,6 +50,6 @@ export async function doctorCommand(argv: DoctorFlags & { output: OutputFormat }
   } finally {
     progress.stop();
   }
-  await writeOut(REPORTERS[argv.output](summary, { color: useColor(process.stdout), verbose: options.verbose }));
+  await writeOut(REPORTERS[output](summary, { color: useColor(process.stdout), verbose: options.verbose }));
   return summary.exitCode;
 }
