@@ -10,6 +10,8 @@
  * Every request has the --timeout; whatever cannot be read is recorded in the view, never thrown, so
  * that PROMETHEUS_API_UNREACHABLE is a warning and the rest of the run goes on.
  */
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { parse as parseYaml } from 'yaml';
 import { oneLine } from '../core/errors.js';
 import type { DoctorOptions } from '../core/options.js';
@@ -234,7 +236,11 @@ export function jobOfMonitor(ref: MonitorRef): string {
 
 // ── Reaching the API ─────────────────────────────────────────────────────────────────────────────
 
-/** GETs relative to a base URL (which may carry a path prefix and user:password) with a timeout and a size cap. */
+/**
+ * GETs relative to a base URL (which may carry a path prefix and user:password), with the timeout
+ * over the whole exchange and a cap on the size of the answer. node:http rather than fetch, which
+ * refuses some ports outright and hides the reason of a failure.
+ */
 export function urlGetter(baseUrl: string, timeoutMs: number): ApiGet {
   const base = new URL(baseUrl);
   const headers: Record<string, string> = { accept: 'application/json' };
@@ -244,43 +250,36 @@ export function urlGetter(baseUrl: string, timeoutMs: number): ApiGet {
     base.password = '';
   }
   const prefix = base.pathname.replace(/\/+$/, '');
-  return async (path) => {
+  const client = base.protocol === 'https:' ? httpsRequest : httpRequest;
+  return (path) => new Promise<ApiResponse>((resolve, reject) => {
     const url = new URL(base);
     const [pathname, query] = path.split('?');
     url.pathname = `${prefix}${pathname}`;
     url.search = query ? `?${query}` : '';
-    const signal = AbortSignal.timeout(timeoutMs);
-    try {
-      const response = await fetch(url, { headers, signal, redirect: 'follow' });
-      return { status: response.status, body: await readCapped(response) };
-    } catch (error) {
-      throw new ApiError(describeFetchError(error, timeoutMs));
-    }
-  };
+    const fail = (reason: string) => {
+      request.destroy();
+      reject(new ApiError(reason));
+    };
+    const request = client(url, { headers, signal: AbortSignal.timeout(timeoutMs) }, (response) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_BODY_BYTES) fail(`the answer is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB`);
+        else chunks.push(chunk);
+      });
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      response.on('error', (error) => fail(describeRequestError(error, timeoutMs)));
+    });
+    request.on('error', (error) => fail(describeRequestError(error, timeoutMs)));
+    request.end();
+  });
 }
 
-async function readCapped(response: Response): Promise<string> {
-  if (!response.body) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-    size += chunk.byteLength;
-    if (size > MAX_BODY_BYTES) throw new ApiError(`the answer is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** fetch hides the reason in `cause` ("fetch failed"): bring it out, in one line. */
-function describeFetchError(error: unknown, timeoutMs: number): string {
-  if (error instanceof ApiError) return error.message;
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return `no answer within ${timeoutMs} ms`;
-  const cause = error instanceof Error ? (error as { cause?: unknown }).cause : undefined;
-  if (cause instanceof Error) {
-    const code = (cause as { code?: string }).code;
-    return code && !cause.message.includes(code) ? `${code}: ${cause.message}` : cause.message;
-  }
-  return oneLine(error);
+function describeRequestError(error: Error, timeoutMs: number): string {
+  if (error.name === 'AbortError' || error.name === 'TimeoutError') return `no answer within ${timeoutMs} ms`;
+  const code = (error as { code?: string }).code;
+  return code && !error.message.includes(code) ? `${code}: ${error.message}` : oneLine(error);
 }
 
 /** The URL as shown in messages: without user:password. */

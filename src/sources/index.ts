@@ -28,11 +28,21 @@ export const clusterSource: SourceModule = {
   providers: async (o, store) => (await import('./cluster/index.js')).clusterProviders(o, store),
 };
 
-/** Prometheus's HTTP API: --prometheus-url (offline too), else through the cluster's proxy. */
+/**
+ * Prometheus's HTTP API: --prometheus-url (offline too), else through the cluster's proxy. Always
+ * applies, so that offline without a URL its checks are skipped with that reason.
+ */
 export const prometheusApiSource: SourceModule = {
   name: 'prometheus-api',
-  applies: (o) => o.prometheusUrl !== undefined || !isOffline(o),
+  applies: () => true,
   providers: (o, store) => prometheusApiProviders(o, store),
 };
 
-export const SOURCES: readonly SourceModule[] = [manifestSource, clusterSource, certsDirSource, meshRootFileSource, prometheusApiSource];
+/** The live probe's targets and results (--target, the monitors' endpoints); lazy, so a run without probe checks makes no connection. */
+export const probeSource: SourceModule = {
+  name: 'probe',
+  applies: () => true,
+  providers: async (o, store) => (await import('../probes/targets.js')).probeProviders(o, store),
+};
+
+export const SOURCES: readonly SourceModule[] = [manifestSource, clusterSource, certsDirSource, meshRootFileSource, prometheusApiSource, probeSource];
