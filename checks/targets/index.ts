@@ -1,3 +1,4 @@
 import type { Check } from '../../src/core/check.js';
+import probe from './probe.js';
 
-export const targetsChecks: Check[] = [];
+export const targetsChecks: Check[] = [probe];

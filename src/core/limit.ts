@@ -1,0 +1,17 @@
+/**
+ * Bounded concurrency (--concurrency): at most `limit` calls of `fn` in flight, results in input order.
+ * Handshakes and API calls share this so that a mesh of thousands of targets never opens thousands of
+ * sockets at once.
+ */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]!, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
+}

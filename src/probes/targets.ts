@@ -1,0 +1,355 @@
+/**
+ * What the live probe scrapes and what it found, as two resources:
+ *
+ * - `probeTargets`: every endpoint a monitor selects, as Prometheus would see it (ServiceMonitor →
+ *   Service port by name → EndpointSlice addresses; PodMonitor → the pods' container ports), with the
+ *   monitor's scheme, path, params and TLS settings and the identity the target pod should present;
+ *   plus each `--target`.
+ * - `probeResults`: the outcome of probing them all (lazily: only when a check asks), from this
+ *   machine or from inside the Prometheus pod (`--probe`), at most --concurrency at once.
+ */
+import { Unavailable, type ResourceStore } from '../core/resources.js';
+import { mapLimit } from '../core/limit.js';
+import type { DoctorOptions } from '../core/options.js';
+import { parseTargetSpec } from '../core/target-spec.js';
+import type { Subject } from '../core/types.js';
+import type { CertFileSet, ResourceMap } from '../model/inventory.js';
+import type { EndpointSlice, Monitor, MonitorEndpoint, Pod, Service } from '../model/k8s.js';
+import { labelsOf, nameOf, namespaceOf } from '../model/k8s.js';
+import type { KubeAccess } from '../model/kube-access.js';
+import { inMonitorNamespaces, matchesLabels } from '../model/selectors.js';
+import { parseCertificates, parseSpiffeId, spiffeIdOf } from '../pki/index.js';
+import { canConnect, makeProbeTls, probeLocal, type ProbeOutcome, type ProbeRequest, type ProbeTls } from './mtls-probe.js';
+import { probeInPod, type ProbePod } from './openssl-output.js';
+import { pathWithParams } from './scrape-response.js';
+
+export interface ProbeTarget {
+  /** `host:port`, the subject's endpoint */
+  endpoint: string;
+  host: string;
+  port: number;
+  scheme: 'http' | 'https';
+  path: string;
+  params: Record<string, string[]>;
+  /** tlsConfig.serverName (SNI) */
+  serverName?: string;
+  /** Prometheus offers h2 unless the monitor sets enableHttp2: false */
+  enableHttp2: boolean;
+  /** the monitor endpoint it comes from; absent for --target */
+  monitor?: { kind: 'ServiceMonitor' | 'PodMonitor'; namespace: string; name: string; endpointIndex: number };
+  /** the target pod, when known */
+  pod?: { namespace: string; name: string; serviceAccount?: string };
+  /** the SPIFFE ID it must present: its pod's service account, or --target-identity */
+  expectedIdentity?: string;
+  /** what findings about it are reported on */
+  subject: Subject;
+}
+
+export interface ProbeResult {
+  target: ProbeTarget;
+  /** absent when the target was not probed (`skipped` says why) */
+  outcome?: ProbeOutcome;
+  skipped?: string;
+}
+
+export interface ProbeRun {
+  /** where the handshakes were made from */
+  from: 'local' | 'pod';
+  /** why there (`--probe local`, or what `auto` saw) */
+  reason: string;
+  /** the files whose certificate was presented (the findings about them explain failures) */
+  certFiles?: CertFileSet;
+  /** 'sent', or why no client certificate was presented */
+  clientCertificate: string;
+  /** what the peers' chains were verified against */
+  rootSource?: string;
+  results: ProbeResult[];
+}
+
+declare module '../model/inventory.js' {
+  interface ResourceMap {
+    probeTargets: ProbeTarget[];
+    probeResults: ProbeRun;
+  }
+}
+
+export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
+/** The sidecar container that runs `openssl s_client` for --probe pod. */
+export const PROBE_CONTAINER = 'istio-proxy';
+
+// ── Targets ─────────────────────────────────────────────────────────────────────────────────────
+
+export function spiffeId(trustDomain: string, namespace: string, serviceAccount: string): string {
+  return `spiffe://${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
+}
+
+/** The mesh's trust domain: that of Prometheus's own certificate, else Istio's default. */
+export function trustDomainOf(certFiles: readonly CertFileSet[] | undefined): string {
+  for (const set of certFiles ?? []) {
+    const chain = set.files['cert-chain.pem'];
+    if (chain.state !== 'ok' || !chain.content) continue;
+    try {
+      const leaf = parseCertificates(chain.content)[0];
+      const id = leaf && spiffeIdOf(leaf);
+      const parts = id ? parseSpiffeId(id) : undefined;
+      if (parts) return parts.trustDomain;
+    } catch {
+      // An unparsable chain is CERT_PARSE_ERROR's business; the default serves here.
+    }
+    if (set.expectedIdentity?.trustDomain) return set.expectedIdentity.trustDomain;
+  }
+  return DEFAULT_TRUST_DOMAIN;
+}
+
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Each --target: https, with --target-identity as the identity to present. */
+export function flagTargets(options: Pick<DoctorOptions, 'targets' | 'targetIdentity'>): ProbeTarget[] {
+  return options.targets.map((text) => {
+    const spec = parseTargetSpec(text);
+    const endpoint = hostPort(spec.host, spec.port);
+    const [path = '/metrics', query = ''] = spec.path.split('?');
+    const params: Record<string, string[]> = {};
+    for (const [k, v] of new URLSearchParams(query)) (params[k] ??= []).push(v);
+    return {
+      endpoint, host: spec.host, port: spec.port, scheme: 'https', path, params, enableHttp2: true,
+      ...(options.targetIdentity ? { expectedIdentity: options.targetIdentity } : {}),
+      subject: { kind: 'Target', endpoint },
+    };
+  });
+}
+
+interface Inputs {
+  serviceMonitors: Monitor[];
+  podMonitors: Monitor[];
+  services: Service[];
+  endpointSlices: EndpointSlice[];
+  pods: Pod[];
+  trustDomain: string;
+}
+
+/** The settings every target of one monitor endpoint shares. */
+function endpointSettings(monitor: Monitor, endpoint: MonitorEndpoint, index: number): Omit<ProbeTarget, 'endpoint' | 'host' | 'port' | 'subject'> {
+  return {
+    scheme: endpoint.scheme === 'https' ? 'https' : 'http',
+    path: endpoint.path ?? '/metrics',
+    params: endpoint.params ?? {},
+    ...(endpoint.tlsConfig?.serverName ? { serverName: endpoint.tlsConfig.serverName } : {}),
+    enableHttp2: endpoint.enableHttp2 !== false,
+    monitor: { kind: monitor.kind as 'ServiceMonitor' | 'PodMonitor', namespace: namespaceOf(monitor), name: nameOf(monitor), endpointIndex: index },
+  };
+}
+
+function podTarget(base: Omit<ProbeTarget, 'endpoint' | 'host' | 'port' | 'subject'>, host: string, port: number, pod: Pod | undefined, podRef: { namespace: string; name: string } | undefined, trustDomain: string): ProbeTarget {
+  const endpoint = hostPort(host, port);
+  const serviceAccount = pod ? (pod.spec?.serviceAccountName ?? pod.spec?.serviceAccount ?? 'default') : undefined;
+  const target: ProbeTarget = { ...base, endpoint, host, port, subject: { kind: 'Target', endpoint } };
+  if (podRef) {
+    target.pod = { ...podRef, ...(serviceAccount ? { serviceAccount } : {}) };
+    target.subject = { kind: 'Pod', namespace: podRef.namespace, name: podRef.name, endpoint };
+    if (serviceAccount) target.expectedIdentity = spiffeId(trustDomain, podRef.namespace, serviceAccount);
+  }
+  return target;
+}
+
+/** ServiceMonitor → Services by selector → port by name → EndpointSlice addresses and their pods. */
+function serviceMonitorTargets(input: Inputs): ProbeTarget[] {
+  const targets: ProbeTarget[] = [];
+  for (const monitor of input.serviceMonitors) {
+    const selector = monitor.spec?.selector ?? {};
+    const services = input.services.filter((s) => inMonitorNamespaces(monitor, namespaceOf(s)) && matchesLabels(selector, labelsOf(s)));
+    (monitor.spec?.endpoints ?? []).forEach((endpoint, index) => {
+      const base = endpointSettings(monitor, endpoint, index);
+      for (const service of services) {
+        const servicePort = service.spec?.ports?.find((p) => endpoint.port !== undefined && p.name === endpoint.port);
+        if (endpoint.port !== undefined && !servicePort) continue; // MONITOR_PORT_NOT_FOUND says so
+        const slices = input.endpointSlices.filter((e) => namespaceOf(e) === namespaceOf(service) && labelsOf(e)['kubernetes.io/service-name'] === nameOf(service));
+        for (const slice of slices) {
+          const port = typeof endpoint.targetPort === 'number' ? endpoint.targetPort : slice.ports?.find((p) => p.name === (servicePort?.name ?? endpoint.targetPort))?.port;
+          if (port === undefined) continue;
+          for (const address of slice.endpoints ?? []) {
+            const ref = address.targetRef?.kind === 'Pod' && address.targetRef.name ? { namespace: address.targetRef.namespace ?? namespaceOf(slice), name: address.targetRef.name } : undefined;
+            const pod = ref && input.pods.find((p) => nameOf(p) === ref.name && namespaceOf(p) === ref.namespace);
+            for (const ip of address.addresses ?? []) targets.push(podTarget(base, ip, port, pod, ref, input.trustDomain));
+          }
+        }
+      }
+    });
+  }
+  return targets;
+}
+
+/** PodMonitor → pods by selector → the container port of that name, at the pod's IP. */
+function podMonitorTargets(input: Inputs): ProbeTarget[] {
+  const targets: ProbeTarget[] = [];
+  for (const monitor of input.podMonitors) {
+    const selector = monitor.spec?.selector ?? {};
+    const pods = input.pods.filter((p) => p.status?.podIP && inMonitorNamespaces(monitor, namespaceOf(p)) && matchesLabels(selector, labelsOf(p)));
+    (monitor.spec?.podMetricsEndpoints ?? []).forEach((endpoint, index) => {
+      const base = endpointSettings(monitor, endpoint, index);
+      for (const pod of pods) {
+        const ports = (pod.spec?.containers ?? []).flatMap((c) => c.ports ?? []);
+        const port = endpoint.port !== undefined ? ports.find((p) => p.name === endpoint.port)?.containerPort
+          : typeof endpoint.portNumber === 'number' ? endpoint.portNumber
+          : typeof endpoint.targetPort === 'number' ? endpoint.targetPort : undefined;
+        if (port === undefined) continue;
+        targets.push(podTarget(base, pod.status!.podIP!, port, pod, { namespace: namespaceOf(pod), name: nameOf(pod) }, input.trustDomain));
+      }
+    });
+  }
+  return targets;
+}
+
+/** Deduplicated by monitor endpoint and address (a pod behind two Services of one monitor is one target each). */
+function unique(targets: ProbeTarget[]): ProbeTarget[] {
+  const seen = new Set<string>();
+  return targets.filter((t) => {
+    const key = `${t.monitor?.kind}/${t.monitor?.namespace}/${t.monitor?.name}/${t.monitor?.endpointIndex}/${t.scheme}://${t.endpoint}${t.path}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+export async function loadProbeTargets(options: DoctorOptions, store: ResourceStore): Promise<ProbeTarget[]> {
+  const trustDomain = trustDomainOf(await store.optional('certFiles'));
+  const targets = flagTargets(options);
+  const slices = await store.load('endpointSlices');
+  const workloads = (await store.optional('workloads')) ?? [];
+  const input: Inputs = {
+    serviceMonitors: (await store.optional('serviceMonitors')) ?? [],
+    podMonitors: (await store.optional('podMonitors')) ?? [],
+    services: (await store.optional('services')) ?? [],
+    endpointSlices: slices.ok ? slices.value : [],
+    // Live pods only: a manifest's pod template has no IP to probe.
+    pods: workloads.map((w) => w.object).filter((o): o is Pod => o.kind === 'Pod'),
+    trustDomain,
+  };
+  targets.push(...unique([...serviceMonitorTargets(input), ...podMonitorTargets(input)]));
+  if (!targets.length) {
+    const why = slices.ok ? 'the monitors select no endpoint with an address' : slices.reason;
+    throw new Unavailable(`nothing to probe: no --target, and ${why}`);
+  }
+  return targets;
+}
+
+// ── Probing ─────────────────────────────────────────────────────────────────────────────────────
+
+function isIp(host: string): boolean {
+  return /^[\d.]+$/.test(host) || host.includes(':');
+}
+
+function probeRequest(target: ProbeTarget, options: DoctorOptions, signal: AbortSignal, alpn: readonly string[]): ProbeRequest {
+  return {
+    host: target.host,
+    port: target.port,
+    scheme: target.scheme,
+    pathWithQuery: pathWithParams(target.path, target.params),
+    serverName: target.serverName ?? (isIp(target.host) ? undefined : target.host),
+    alpn,
+    timeoutMs: options.timeoutMs,
+    signal,
+  };
+}
+
+/** The certificate set to present: the first whose three files were read, else the first at all. */
+function chooseCertFiles(sets: readonly CertFileSet[] | undefined): CertFileSet | undefined {
+  return sets?.find((s) => Object.values(s.files).every((f) => f.state === 'ok')) ?? sets?.[0];
+}
+
+interface Place {
+  from: 'local' | 'pod';
+  reason: string;
+}
+
+/** --probe: local, pod, or (auto) local when the first target answers a TCP connect within --timeout. */
+async function choosePlace(options: DoctorOptions, targets: readonly ProbeTarget[], kube: KubeAccess | undefined, certFiles: CertFileSet | undefined): Promise<Place> {
+  if (options.probe === 'local') return { from: 'local', reason: '--probe local' };
+  const podReady = kube !== undefined && certFiles?.subject.kind === 'Pod';
+  if (options.probe === 'pod') {
+    if (!podReady) throw new Unavailable('--probe pod needs a cluster and a running Prometheus pod to exec openssl in');
+    return { from: 'pod', reason: '--probe pod' };
+  }
+  const first = targets[0]!;
+  if (await canConnect(first.host, first.port, options.timeoutMs)) return { from: 'local', reason: `auto: ${first.endpoint} answered a TCP connect from this machine` };
+  if (podReady) return { from: 'pod', reason: `auto: ${first.endpoint} did not answer a TCP connect from this machine within ${options.timeoutMs} ms` };
+  return { from: 'local', reason: `auto: ${first.endpoint} did not answer from this machine, and there is no Prometheus pod to probe from` };
+}
+
+/** The paths of the files inside the sidecar: its OUTPUT_CERTS folder (the same volume Prometheus mounts). */
+function filesInSidecar(set: CertFileSet): ProbePod['files'] {
+  const dir = set.outputCerts?.dir ?? set.dir;
+  const present = (name: 'cert-chain.pem' | 'key.pem' | 'root-cert.pem') =>
+    (set.outputCerts ? set.outputCerts.present.includes(name) : set.files[name].state === 'ok') ? `${dir.replace(/\/$/, '')}/${name}` : undefined;
+  return { certChain: present('cert-chain.pem'), key: present('key.pem'), root: present('root-cert.pem') };
+}
+
+export async function runProbes(options: DoctorOptions, store: ResourceStore): Promise<ProbeRun> {
+  if (options.probe === 'off') throw new Unavailable('--probe off: no handshakes were made');
+  const targets = await store.require('probeTargets');
+  const certLoad = await store.load('certFiles');
+  const certFiles = chooseCertFiles(certLoad.ok ? certLoad.value : undefined);
+  // Without Prometheus's files an https probe would only show that a certificate is missing: skip those.
+  const noCertificate = certFiles ? undefined : `no client certificate to probe with, as Prometheus would: ${certLoad.ok ? 'no certificate files' : certLoad.reason}`;
+  if (noCertificate && targets.every((t) => t.scheme === 'https')) throw new Unavailable(noCertificate);
+  const meshRoot = await store.optional('meshRoot');
+  const kube = await store.optional('kube');
+  const place = await choosePlace(options, targets, kube, certFiles);
+  // No probe may outlive the run: everything still in flight at --deadline is aborted.
+  const signal = AbortSignal.timeout(options.deadlineMs);
+
+  const rootFile = certFiles?.files['root-cert.pem'];
+  const probeTls = makeProbeTls({
+    certChainPem: certFiles?.files['cert-chain.pem'].content,
+    keyPem: certFiles?.files['key.pem'].content,
+    rootPem: meshRoot?.pem ?? rootFile?.content,
+    rootSource: meshRoot?.source ?? (rootFile?.content ? rootFile.path : undefined),
+  });
+  const run = async (target: ProbeTarget): Promise<ProbeResult> => {
+    if (noCertificate && target.scheme === 'https') return { target, skipped: noCertificate };
+    return place.from === 'pod' ? probeFromPod(target, options, signal, kube!, certFiles!) : probeFromHere(target, options, signal, probeTls);
+  };
+
+  const results = await mapLimit(targets, options.concurrency, run);
+  const podFiles = place.from === 'pod' && certFiles ? filesInSidecar(certFiles) : undefined;
+  return {
+    ...place,
+    ...(certFiles ? { certFiles } : {}),
+    clientCertificate: podFiles ? (podFiles.certChain && podFiles.key ? 'sent' : 'none: the sidecar has no cert-chain.pem/key.pem') : probeTls.clientCertificate,
+    rootSource: podFiles ? podFiles.root : probeTls.rootSource,
+    results,
+  };
+}
+
+async function probeFromHere(target: ProbeTarget, options: DoctorOptions, signal: AbortSignal, probeTls: ProbeTls): Promise<ProbeResult> {
+  const alpn = target.enableHttp2 ? ['h2', 'http/1.1'] : ['http/1.1'];
+  const outcome = await probeLocal(probeRequest(target, options, signal, alpn), target.scheme === 'https' ? probeTls : undefined);
+  if (outcome.failure?.kind === 'not-tls') {
+    // Ask in plain text too, so that the finding shows what answered (a plain app, Istio's 15020, …).
+    const plain = await probeLocal({ ...probeRequest(target, options, signal, alpn), scheme: 'http' }, undefined);
+    if (plain.http) outcome.failure = { kind: 'not-tls', detail: `${outcome.failure.detail}; in plain text it answers HTTP ${plain.http.status}` };
+  }
+  return { target, outcome };
+}
+
+async function probeFromPod(target: ProbeTarget, options: DoctorOptions, signal: AbortSignal, kube: KubeAccess, certFiles: CertFileSet): Promise<ProbeResult> {
+  if (target.scheme === 'http') return { target, skipped: 'plain-text targets are probed only from this machine (--probe local): the sidecar has no HTTP client the doctor may exec' };
+  const pod: ProbePod = {
+    namespace: certFiles.subject.namespace!,
+    name: certFiles.subject.name!,
+    container: PROBE_CONTAINER,
+    files: filesInSidecar(certFiles),
+  };
+  const outcome = await probeInPod(kube, pod, probeRequest(target, options, signal, ['http/1.1']), pod.files.root !== undefined);
+  return { target, outcome };
+}
+
+/** The probe source: always present; its resources say themselves why they are unavailable. */
+export function probeProviders(options: DoctorOptions, store: ResourceStore): { [K in 'probeTargets' | 'probeResults']: () => Promise<ResourceMap[K]> } {
+  return {
+    probeTargets: () => loadProbeTargets(options, store),
+    probeResults: () => runProbes(options, store),
+  };
+}
