@@ -48,6 +48,34 @@ const config = (...jobs: string[]) => success({
   yaml: `global:\n  scrape_interval: 30s\nscrape_configs:\n${jobs.map((j) => `- job_name: ${j}\n  scheme: https\n  tls_config:\n    ca_file: /etc/prom-certs/root-cert.pem\n    cert_file: /etc/prom-certs/cert-chain.pem\n    key_file: /etc/prom-certs/key.pem\n    insecure_skip_verify: true\n`).join('')}`,
 });
 
+/**
+ * A Prometheus that selects ServiceMonitors labelled team=apps in namespace apps, one monitor it
+ * selects (two endpoints) and one it does not: only the selected one is expected in the configuration.
+ */
+const MONITORS = `apiVersion: monitoring.coreos.com/v1
+kind: Prometheus
+metadata: { name: k8s, namespace: apps }
+spec:
+  serviceMonitorSelector: { matchLabels: { team: apps } }
+---
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata: { name: selected, namespace: apps, labels: { team: apps } }
+spec:
+  selector: { matchLabels: { app: web } }
+  endpoints:
+    - { port: http-metrics, scheme: https }
+    - { port: http-admin, scheme: https }
+---
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata: { name: ignored, namespace: apps, labels: { team: other } }
+spec:
+  selector: { matchLabels: { app: web } }
+  endpoints:
+    - { port: http-metrics }
+`;
+
 const doctor = (url: string) => runDoctor({ offline: true, prometheusUrl: url, timeoutMs: 1_000 });
 const codes = (summary: RunSummary) => summary.findings.map((f) => f.code);
 
@@ -138,14 +166,13 @@ describe('SCRAPE_POOL_MISSING says which look-alike it is', () => {
 
   it('a selected monitor whose job the configuration lacks', async () => {
     const { url } = await fakePrometheus({ '/api/v1/targets': success({ activeTargets: [] }), '/api/v1/status/config': config() });
-    const manifests = new URL('./fixtures/prometheus-api/monitors.yaml', import.meta.url).pathname;
-    const summary = await runDoctor({ filenames: [manifests], prometheusUrl: url, timeoutMs: 1_000, only: ['prometheus-api.*'] });
+    const summary = await runDoctor({ filenames: ['-'], stdin: MONITORS, prometheusUrl: url, timeoutMs: 1_000, only: ['prometheus-api.*'] });
     const missing = summary.findings.filter((f) => f.code === 'SCRAPE_POOL_MISSING');
     expect(missing.map((f) => [f.subject.kind, f.subject.name, f.evidence.job])).toEqual([
       ['ServiceMonitor', 'selected', 'serviceMonitor/apps/selected/0'],
       ['ServiceMonitor', 'selected', 'serviceMonitor/apps/selected/1'],
     ]);
-    expect(missing[0]!.subject.file).toMatch(/monitors\.yaml$/);
+    expect(missing[0]!.subject).toMatchObject({ file: '-', line: 7 });
   });
 });
 
