@@ -1,0 +1,127 @@
+/**
+ * The cluster source end to end, against the simulated mesh (src/sim): the same inventory as the
+ * manifests, read-only, a request count that does not follow the number of pods, RBAC denials that
+ * skip rather than fail, and the layer where Istio's annotations were lost.
+ */
+import { describe, expect, it } from 'vitest';
+import { defineCheck } from '../src/core/check.js';
+import type { PrometheusPod } from '../src/model/inventory.js';
+import { runDoctor, type DoctorOptions, type RunSummary } from '../src/index.js';
+import { loadScenario, startSimulatedMesh, type RequestLogEntry, type Scenario } from '../src/sim/index.js';
+
+interface Run {
+  summary: RunSummary;
+  log: RequestLogEntry[];
+  prometheusPods: PrometheusPod[];
+}
+
+/** A check that only records what the cluster source gave as prometheusPods. */
+function recorder(into: PrometheusPod[]) {
+  return defineCheck({
+    id: 'prometheus.test-recorder',
+    title: 'records the Prometheus pods (test only)',
+    category: 'prometheus',
+    codes: [],
+    needs: ['prometheusPods'],
+    async run(ctx) {
+      into.push(...(await ctx.get('prometheusPods')));
+    },
+  });
+}
+
+async function doctorAgainst(scenario: Scenario | string, options: Partial<DoctorOptions> = {}): Promise<Run> {
+  const mesh = await startSimulatedMesh(scenario);
+  const prometheusPods: PrometheusPod[] = [];
+  try {
+    const summary = await runDoctor({ kubeconfig: mesh.kubeconfigPath, timeoutMs: 5_000, ...options }, { checks: [recorder(prometheusPods)] });
+    return { summary, log: [...mesh.requestLog], prometheusPods };
+  } finally {
+    await mesh.stop();
+  }
+}
+
+const codes = (run: Run) => [...new Set(run.summary.findings.map((f) => f.code))].sort();
+const checkStatus = (run: Run, id: string) => run.summary.checks.find((c) => c.id === id);
+
+/** Kubernetes audit verbs that change something; SelfSubjectAccessReview `create` stores nothing. */
+function writes(log: readonly RequestLogEntry[]): RequestLogEntry[] {
+  return log.filter((e) => {
+    if (e.method === 'GET' && ['get', 'list', 'watch', 'exec', 'proxy'].includes(e.verb)) return false;
+    return !(e.method === 'POST' && /accessreviews$/.test(e.resource ?? e.path));
+  });
+}
+
+describe('cluster source against the simulated mesh', () => {
+  it('healthy: no error, every check ran on live data, and only reads were made', async () => {
+    const run = await doctorAgainst('healthy');
+    expect(run.summary.mode).toBe('cluster');
+    expect(run.summary.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    expect(run.summary.exitCode).toBe(0);
+    // the certificate files came from the pod through exec
+    expect(run.log.some((e) => e.verb === 'exec')).toBe(true);
+    expect(run.summary.checks.filter((c) => c.category === 'certs' && c.status === 'skip')).toEqual([]);
+    expect(writes(run.log)).toEqual([]);
+    expect(run.log.filter((e) => /secrets/.test(e.path))).toEqual([]);
+    // every list is paginated
+    expect(run.log.filter((e) => e.verb === 'list' && !/(^|&)limit=\d+/.test(e.query))).toEqual([]);
+  });
+
+  it('each Prometheus pod carries its layers: resource podMetadata, StatefulSet template, admitted pod', async () => {
+    const run = await doctorAgainst('healthy');
+    expect(run.prometheusPods.length).toBeGreaterThan(0);
+    for (const pp of run.prometheusPods) {
+      expect(pp.admitted).toBe(true);
+      expect(pp.layers.map((l) => l.kind)).toEqual(['Prometheus', 'StatefulSet', 'Pod']);
+      expect(pp.layers[0]!.podMetadata).toEqual(pp.resource?.spec?.podMetadata);
+      expect(pp.pod.kind).toBe('Pod');
+      expect(pp.pod.apiVersion).toBe('v1');
+    }
+  });
+
+  it('annotations on the Prometheus resource instead of podMetadata: ANNOTATIONS_NOT_ON_POD names the resource layer', async () => {
+    const scenario = await loadScenario('healthy');
+    const cr = scenario.objects.find((o) => o.kind === 'Prometheus')! as { metadata: Record<string, unknown>; spec: { podMetadata: { annotations?: Record<string, string> } } };
+    cr.metadata.annotations = cr.spec.podMetadata.annotations;
+    delete cr.spec.podMetadata.annotations;
+    const run = await doctorAgainst(scenario);
+    const finding = run.summary.findings.find((f) => f.code === 'ANNOTATIONS_NOT_ON_POD');
+    expect(finding?.subject).toMatchObject({ kind: 'Prometheus', namespace: 'monitoring', name: 'k8s' });
+    expect(finding?.evidence.layer).toBe('Prometheus');
+    // and the live pod, which lacks them, is judged as it runs
+    expect(codes(run)).toContain('OUTPUT_CERTS_MISSING');
+    expect(run.summary.exitCode).toBe(1);
+  });
+
+  it('RBAC denials: ACCESS_DENIED naming verb, resource and namespace; the checks that needed them skip; never exit 3', async () => {
+    const scenario = await loadScenario('healthy');
+    scenario.faults = {
+      ...scenario.faults,
+      forbid: [
+        { verb: 'list', resource: 'servicemonitors', group: 'monitoring.coreos.com' },
+        { verb: 'create', resource: 'pods/exec', namespace: 'monitoring' },
+      ],
+    };
+    const run = await doctorAgainst(scenario);
+    const denied = run.summary.findings.filter((f) => f.code === 'ACCESS_DENIED');
+    expect(denied.map((f) => f.evidence).map(({ verb, resource, namespace }) => ({ verb, resource, namespace }))).toEqual(
+      expect.arrayContaining([
+        { verb: 'list', resource: 'servicemonitors.monitoring.coreos.com', namespace: undefined },
+        { verb: 'create', resource: 'pods/exec', namespace: 'monitoring' },
+      ]),
+    );
+    for (const f of denied) expect(f.message).toMatch(/skipped: /);
+    expect(checkStatus(run, 'certs.files')).toMatchObject({ status: 'skip', skipReason: expect.stringMatching(/forbidden: create pods\/exec in namespace monitoring/) });
+    expect(run.summary.checks.filter((c) => c.skipReason?.includes('forbidden: list servicemonitors')).length).toBeGreaterThan(0);
+    expect(run.summary.checks.filter((c) => c.status === 'crash')).toEqual([]);
+    expect(run.summary.exitCode).not.toBe(3);
+    expect(writes(run.log)).toEqual([]);
+  });
+
+  it('the number of API requests does not follow the number of pods (30 vs 3,000)', async () => {
+    const small = await doctorAgainst('scale-30', { probe: 'off' });
+    const large = await doctorAgainst('scale-3000', { probe: 'off' });
+    const apiCalls = (run: Run) => run.log.filter((e) => e.verb === 'get' || e.verb === 'list' || e.verb === 'exec').length;
+    expect(small.summary.exitCode).toBe(large.summary.exitCode);
+    expect(apiCalls(large)).toBe(apiCalls(small));
+  }, 120_000);
+});
