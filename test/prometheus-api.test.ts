@@ -7,7 +7,12 @@ import { spawnSync } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runDoctor, type RunSummary } from '../src/index.js';
-import { monitorOfJob, parseCounter, readPrometheusView, urlGetter } from '../src/probes/prometheus-api.js';
+import { DEFAULT_OPTIONS } from '../src/core/options.js';
+import { ResourceStore } from '../src/core/resources.js';
+import type { PrometheusPod } from '../src/model/inventory.js';
+import type { KubeAccess, ProxyResponse } from '../src/model/kube-access.js';
+import type { PrometheusResource } from '../src/model/k8s.js';
+import { monitorOfJob, parseCounter, readPrometheusView, readPrometheusViews, urlGetter } from '../src/probes/prometheus-api.js';
 
 type Route = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -250,6 +255,70 @@ describe('hostile or absent answers: a warning, the run goes on', () => {
     const mine = summary.checks.filter((c) => c.category === 'prometheus-api');
     expect(mine.map((c) => c.status)).toEqual(['skip', 'skip', 'skip']);
     expect(mine[0]!.skipReason).toMatch(/--prometheus-url/);
+  });
+});
+
+describe('cluster mode: through the API server\'s proxy', () => {
+  const resource = (name: string, spec: PrometheusResource['spec'] = {}): PrometheusResource =>
+    ({ apiVersion: 'monitoring.coreos.com/v1', kind: 'Prometheus', metadata: { name, namespace: 'monitoring' }, spec });
+  const podOf = (cr: PrometheusResource, replica = 0): PrometheusPod => ({
+    subject: { kind: 'Pod', metadata: { name: `prometheus-${cr.metadata!.name}-${replica}`, namespace: 'monitoring' } },
+    namespace: 'monitoring', pod: { kind: 'Pod', metadata: { name: `prometheus-${cr.metadata!.name}-${replica}`, namespace: 'monitoring' } },
+    admitted: true, prometheusContainer: 'prometheus', resource: cr, layers: [],
+  });
+
+  /** A KubeAccess whose proxy answers for the routes given (`<service or pod>:<port><path>`), 503 elsewhere. */
+  const fakeKube = (answers: Record<string, ProxyResponse>) => {
+    const asked: string[] = [];
+    const kube: KubeAccess = {
+      server: 'https://k8s.test',
+      exec: () => Promise.reject(new Error('no exec here')),
+      proxyGet: async (target, path) => {
+        const route = `${target.service ?? target.pod}:${target.port}${path}`;
+        asked.push(route);
+        return answers[route] ?? { status: 503, body: 'no endpoints available for service' };
+      },
+    };
+    return { kube, asked };
+  };
+  const ok = (data: unknown): ProxyResponse => ({ status: 200, body: JSON.stringify({ status: 'success', data }) });
+  const views = (kube: KubeAccess, pods: PrometheusPod[]) =>
+    readPrometheusViews({ ...DEFAULT_OPTIONS }, new ResourceStore({ kube: () => kube, prometheusPods: () => pods }));
+
+  it('asks prometheus-operated on port web, under spec.routePrefix', async () => {
+    const cr = resource('k8s', { routePrefix: '/prom/' });
+    const { kube, asked } = fakeKube({
+      'prometheus-operated:web/prom/api/v1/targets?state=any': ok({ activeTargets: [] }),
+      'prometheus-operated:web/prom/api/v1/status/config': ok({ yaml: 'scrape_configs: []' }),
+    });
+    const [view, ...more] = await views(kube, [podOf(cr), podOf(cr, 1)]);
+    expect(more).toEqual([]);
+    expect(view!.unreadable).toEqual([]);
+    expect(view!.source).toBe('/api/v1/namespaces/monitoring/services/prometheus-operated:web/proxy');
+    expect(view!.prometheus).toBe(cr);
+    expect(asked.every((r) => r.startsWith('prometheus-operated:web/prom/'))).toBe(true);
+  });
+
+  it('falls back to the pod proxy on 9090 when the service does not answer', async () => {
+    const cr = resource('k8s');
+    const { kube } = fakeKube({
+      'prometheus-k8s-0:9090/api/v1/targets?state=any': ok({ activeTargets: [] }),
+      'prometheus-k8s-0:9090/api/v1/status/config': ok({ yaml: 'scrape_configs: []' }),
+    });
+    const [view] = await views(kube, [podOf(cr)]);
+    expect(view!.unreadable).toEqual([]);
+    expect(view!.source).toBe('/api/v1/namespaces/monitoring/pods/prometheus-k8s-0:9090/proxy');
+  });
+
+  it('with two Prometheus resources in a namespace, asks each one\'s pod (the service spans both)', async () => {
+    const { kube, asked } = fakeKube({});
+    const found = await views(kube, [podOf(resource('a')), podOf(resource('b'))]);
+    expect(found.map((v) => v.source)).toEqual([
+      '/api/v1/namespaces/monitoring/pods/prometheus-a-0:9090/proxy',
+      '/api/v1/namespaces/monitoring/pods/prometheus-b-0:9090/proxy',
+    ]);
+    expect(asked.some((r) => r.startsWith('prometheus-operated'))).toBe(false);
+    expect(found[0]!.unreadable).toEqual([{ path: '', reason: 'HTTP 503: no endpoints available for service' }]);
   });
 });
 
