@@ -4,9 +4,9 @@
  * at all. Shared by the monitors.* checks, the simulator (which serves each pod in its mode) and the
  * probes (which explain what they see).
  */
-import type { KubeObject, PeerAuthentication, PodTemplate } from './k8s.js';
-import { nameOf, namespaceOf } from './k8s.js';
-import { ANNOTATION } from './istio.js';
+import type { KubeObject, PeerAuthentication, Pod, PodTemplate, ServicePort } from './k8s.js';
+import { annotationsOf, labelsOf, nameOf, namespaceOf } from './k8s.js';
+import { ANNOTATION, LABEL, injectionBlocker, trafficCapture, type InjectionBlocker } from './istio.js';
 import { hasSidecar } from './prometheus.js';
 import type { Tristate } from './selectors.js';
 import { matchesLabels } from './selectors.js';
@@ -112,41 +112,69 @@ export function isAdmittedPod(object: KubeObject): boolean {
   return object.kind === 'Pod' && (object.status !== undefined || object.metadata?.uid !== undefined || ANNOTATION.status in (object.metadata?.annotations ?? {}));
 }
 
+const BLOCKER_REASONS: Record<InjectionBlocker, (namespace: string) => string> = {
+  'inject-false': () => 'its pods say sidecar.istio.io/inject: "false"',
+  'host-network': () => 'it uses hostNetwork, where Istio injects no sidecar',
+  'namespace-disabled': (ns) => `namespace ${ns} is labelled istio-injection=disabled`,
+  'annotation-only': (ns) => `namespace ${ns} does not enable injection, and the sidecar.istio.io/inject annotation alone does not trigger it (it must be a label)`,
+  'not-enabled': (ns) => `neither namespace ${ns} nor its pods are labelled for sidecar injection`,
+};
+
 /**
- * Whether a target workload's pods have an istio-proxy sidecar, by the default injection webhooks:
- * the namespace label `istio-injection=enabled` (or `istio.io/rev`), or the pod label
- * `sidecar.istio.io/inject: "true"` in a namespace without an injection label; a "false" label or
- * annotation, `istio-injection=disabled` and hostNetwork turn it off. The annotation alone does not
- * turn it on (the webhooks match labels).
+ * Whether a target workload's pods have an istio-proxy sidecar: an admitted pod has it or not; a
+ * manifest's pods get it by the injector's rules (istio.ts `injectionBlocker`), which need the
+ * namespace's labels unless the pods themselves ask for injection.
  */
 export function sidecarVerdict(object: KubeObject, template: PodTemplate, namespaceObject: KubeObject | undefined): SidecarVerdict {
   if (hasSidecar(template.spec)) return { sidecar: true, reason: 'it has an istio-proxy container' };
   if (isAdmittedPod(object)) return { sidecar: false, reason: 'the pod runs without an istio-proxy container' };
-  if (template.spec?.hostNetwork) return { sidecar: false, reason: 'it uses hostNetwork, where Istio injects no sidecar' };
-  const labels = template.metadata?.labels ?? {};
-  const annotations = template.metadata?.annotations ?? {};
-  if (labels[ANNOTATION.inject] === 'false') return { sidecar: false, reason: 'its pods are labelled sidecar.istio.io/inject: "false"' };
-  if (annotations[ANNOTATION.inject] === 'false') return { sidecar: false, reason: 'its pods are annotated sidecar.istio.io/inject: "false"' };
+  const pod: Pod = { metadata: template.metadata, spec: template.spec };
   const namespace = namespaceOf(object);
-  const namespaceLabels = namespaceObject?.metadata?.labels ?? {};
-  if (namespaceLabels['istio-injection'] === 'disabled') return { sidecar: false, reason: `namespace ${namespace} is labelled istio-injection=disabled` };
-  if (namespaceLabels['istio-injection'] === 'enabled' || namespaceLabels['istio.io/rev'])
-    return { sidecar: true, reason: `namespace ${namespace} enables injection` };
-  if (labels[ANNOTATION.inject] === 'true' || labels['istio.io/rev']) return { sidecar: true, reason: 'its pods are labelled for injection' };
-  if (!namespaceObject) return { sidecar: 'unknown', reason: `namespace ${namespace} is not among the inputs, so whether it injects sidecars is unknown` };
-  const annotationOnly = annotations[ANNOTATION.inject] === 'true' ? ' (the sidecar.istio.io/inject annotation alone does not trigger injection)' : '';
-  return { sidecar: false, reason: `neither namespace ${namespace} nor its pods are labelled for sidecar injection${annotationOnly}` };
+  const blocker = injectionBlocker(pod, namespaceObject ? labelsOf(namespaceObject) : undefined);
+  if (blocker) return { sidecar: false, reason: BLOCKER_REASONS[blocker](namespace) };
+  if (namespaceObject) return { sidecar: true, reason: `namespace ${namespace} injects its pods` };
+  const podLabels = labelsOf(pod);
+  if (podLabels[LABEL.inject] === 'true' || podLabels[LABEL.revision] !== undefined) return { sidecar: true, reason: 'its pods are labelled for injection' };
+  return { sidecar: 'unknown', reason: `namespace ${namespace} is not among the inputs, so whether it injects sidecars is unknown` };
 }
 
 /**
- * Whether the sidecar intercepts inbound traffic to a port, by the pod's
- * traffic.sidecar.istio.io/includeInboundPorts ("" none, "*" all) and excludeInboundPorts.
+ * Whether the sidecar intercepts inbound traffic to a port: not when the pod captures no inbound
+ * ports ("" in includeInboundPorts or INBOUND_CAPTURE_PORTS), lists others, or excludes this one.
  */
 export function inboundCaptured(template: PodTemplate, port: number): boolean {
-  const annotations = template.metadata?.annotations ?? {};
-  const list = (text: string | undefined) => (text ?? '').split(',').map((p) => p.trim()).filter(Boolean);
-  if (list(annotations['traffic.sidecar.istio.io/excludeInboundPorts']).includes(String(port))) return false;
-  const include = annotations[ANNOTATION.includeInbound];
-  if (include === undefined || include.trim() === '*') return true;
+  const pod: Pod = { metadata: template.metadata, spec: template.spec };
+  const list = (text: string | null | undefined) => (text ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+  if (list(annotationsOf(pod)[EXCLUDE_INBOUND_PORTS]).includes(String(port))) return false;
+  const include = trafficCapture(pod, 'inbound');
+  if (include === null || include.trim() === '*') return true;
   return list(include).includes(String(port));
+}
+
+const EXCLUDE_INBOUND_PORTS = 'traffic.sidecar.istio.io/excludeInboundPorts';
+
+/** Port-name prefixes Istio's protocol.Parse knows (pkg/config/protocol); anything else is sniffed. */
+const NAMED_PROTOCOLS: Record<string, string> = {
+  http: 'HTTP', http2: 'HTTP2', http_proxy: 'HTTP_PROXY', grpc: 'GRPC', https: 'HTTPS', tls: 'TLS',
+  tcp: 'TCP', udp: 'UDP', mongo: 'Mongo', redis: 'Redis', mysql: 'MySQL',
+};
+const HTTP_PROTOCOLS = new Set(['HTTP', 'HTTP2', 'HTTP_PROXY', 'GRPC', 'GRPC-Web']);
+
+/**
+ * The protocol Istio gives a Service port (pilot's kube.ConvertProtocol): appProtocol wins over the
+ * name (with Kubernetes' kubernetes.io/h2c, ws, wss), then the part before the first `-`,
+ * case-insensitively; `grpc-web` is whole. An unknown prefix is 'auto' (protocol sniffing).
+ */
+export function istioPortProtocol(port: ServicePort): string {
+  if (port.protocol?.toUpperCase() === 'UDP') return 'UDP';
+  const name = port.appProtocol ?? port.name ?? '';
+  const standard: Record<string, string> = { 'kubernetes.io/h2c': 'HTTP2', 'kubernetes.io/ws': 'HTTP', 'kubernetes.io/wss': 'HTTPS' };
+  if (port.appProtocol && standard[port.appProtocol]) return standard[port.appProtocol]!;
+  if (name.toLowerCase().startsWith('grpc-web')) return 'GRPC-Web';
+  return NAMED_PROTOCOLS[name.split('-')[0]!.toLowerCase()] ?? 'auto';
+}
+
+/** Whether Istio terminates the port with its HTTP chain (an HTTP connection manager), not as TCP. */
+export function isIstioHttpPort(port: ServicePort): boolean {
+  return HTTP_PROTOCOLS.has(istioPortProtocol(port));
 }

@@ -1,0 +1,64 @@
+import { defineCheck } from '../../src/core/check.js';
+import type { KubeObject, ServicePort } from '../../src/model/k8s.js';
+import { isIstioHttpPort } from '../../src/model/mtls.js';
+import { endpointsOf, label, loadMonitors, onceEach, schemeOf } from './endpoints.js';
+import { resolveTargets } from './scrape-targets.js';
+
+/** pilot-agent's merged Prometheus endpoint: plain text, never behind the sidecar's mTLS. */
+export const MERGED_METRICS_PORT = 15020;
+
+const describePort = (port: ServicePort) => (port.name ? `"${port.name}"` : String(port.port ?? '(unnamed)'));
+
+export default defineCheck({
+  id: 'monitors.port-protocol',
+  title: 'https endpoints target ports Istio serves as HTTP, and not the merged-metrics port',
+  category: 'monitors',
+  codes: ['MONITOR_PORT_PROTOCOL', 'MONITOR_MERGED_METRICS_PORT'],
+  needs: [],
+  uses: ['serviceMonitors', 'podMonitors', 'services', 'workloads'],
+  async run(ctx) {
+    const services = await ctx.tryGet('services');
+    const workloads = await ctx.tryGet('workloads');
+    let judged = 0;
+    let missing: 'services' | 'workloads' | undefined;
+    for (const monitor of await loadMonitors(ctx)) {
+      // Only TLS scrapes meet the ALPN problem and the plain-text port; http scrapes are judged elsewhere.
+      const httpsEndpoints = new Set(endpointsOf(monitor).filter((ep) => schemeOf(ep.endpoint) === 'https').map((ep) => ep.path));
+      if (!httpsEndpoints.size) continue;
+      const resolved = resolveTargets(monitor, services, workloads);
+      if ('unknown' in resolved) {
+        missing = resolved.unknown;
+        continue;
+      }
+      judged++;
+      const subject = ctx.subjectOf(monitor);
+      const first = onceEach();
+      const protocol = (endpoint: string, port: string, where: string) => {
+        if (first(`protocol ${endpoint} ${port} ${where}`)) ctx.report('MONITOR_PORT_PROTOCOL', { endpoint, port, service: where }, { subject });
+      };
+      const merged = (endpoint: string, owner: KubeObject) => {
+        if (first(`merged ${endpoint}`)) ctx.report('MONITOR_MERGED_METRICS_PORT', { endpoint, port: `port ${MERGED_METRICS_PORT} of ${label(owner)}` }, { subject });
+      };
+
+      for (const { endpoint, service, servicePort } of resolved.servicePorts) {
+        if (!httpsEndpoints.has(endpoint.path)) continue;
+        if (servicePort.port === MERGED_METRICS_PORT || servicePort.targetPort === MERGED_METRICS_PORT) merged(endpoint.path, service);
+        else if (endpoint.endpoint.enableHttp2 !== false && !isIstioHttpPort(servicePort)) protocol(endpoint.path, describePort(servicePort), label(service));
+      }
+      for (const target of resolved.targets) {
+        const endpoint = target.endpoint;
+        if (!httpsEndpoints.has(endpoint.path)) continue;
+        if (target.port === MERGED_METRICS_PORT) {
+          merged(endpoint.path, target.service ?? target.workload.object);
+          continue;
+        }
+        // ServiceMonitor ports were judged above; a PodMonitor's are judged by the Service that exposes them.
+        if (resolved.kind !== 'Pod' || endpoint.endpoint.enableHttp2 === false || target.port === undefined) continue;
+        // A pod port that no Service declares has no protocol for Istio: it is sniffed, as an unnamed port.
+        if (!target.service || !target.servicePort) protocol(endpoint.path, String(target.port), `${label(target.workload.object)} (no Service declares the port)`);
+        else if (!isIstioHttpPort(target.servicePort)) protocol(endpoint.path, describePort(target.servicePort), label(target.service));
+      }
+    }
+    if (!judged && missing) await ctx.get(missing);
+  },
+});

@@ -1,0 +1,143 @@
+/**
+ * From a monitor to what it scrapes, as the operator's relabelling does: a ServiceMonitor's
+ * selector picks Services in its namespaces and `port` names a Service port, whose targetPort leads
+ * into the pods the Service selects; a PodMonitor's selector picks pods and `port` names a container
+ * port. Works on manifests (workload templates) and on a live cluster (pods) alike.
+ */
+import type { Container, ContainerPort, KubeObject, Monitor, PodTemplate, Service, ServicePort } from '../../src/model/k8s.js';
+import { labelsOf, namespaceOf } from '../../src/model/k8s.js';
+import type { TargetWorkload } from '../../src/model/inventory.js';
+import { inMonitorNamespaces, matchesLabels } from '../../src/model/selectors.js';
+import { endpointsOf, type EndpointRef } from './endpoints.js';
+
+export interface ScrapeTarget {
+  endpoint: EndpointRef;
+  workload: TargetWorkload;
+  /** the Service port the scrape goes through (ServiceMonitor), or one that exposes the container port (PodMonitor) */
+  service?: Service;
+  servicePort?: ServicePort;
+  /** the container port the scrape reaches, when it can be told: what portLevelMtls keys on */
+  port?: number;
+}
+
+export interface MonitorTargets {
+  kind: 'Service' | 'Pod';
+  /** what the selector matched: Services, or workloads for a PodMonitor */
+  matched: KubeObject[];
+  /** the Service ports each endpoint scrapes through (ServiceMonitor only), known even without the pods */
+  servicePorts: { endpoint: EndpointRef; service: Service; servicePort: ServicePort }[];
+  /** endpoints whose `port` names no port of the matched objects, with the names they do have */
+  missingPorts: { endpoint: EndpointRef; port: string; available: string[] }[];
+  targets: ScrapeTarget[];
+}
+
+function containersOf(template: PodTemplate): Container[] {
+  return template.spec?.containers ?? [];
+}
+
+function containerPortsOf(template: PodTemplate): ContainerPort[] {
+  return containersOf(template).flatMap((c) => c.ports ?? []);
+}
+
+/** A Service targetPort (number or container port name) as a number in this workload, if it resolves. */
+export function resolvePort(template: PodTemplate, port: number | string | undefined): number | undefined {
+  if (typeof port === 'number') return port;
+  if (typeof port !== 'string' || !port) return undefined;
+  if (/^\d+$/.test(port)) return Number(port);
+  return containerPortsOf(template).find((p) => p.name === port)?.containerPort;
+}
+
+/** The pods (or pod templates) a Service sends traffic to: same namespace, labels matching its selector. */
+export function workloadsOfService(service: Service, workloads: readonly TargetWorkload[]): TargetWorkload[] {
+  const selector = service.spec?.selector;
+  if (!selector || !Object.keys(selector).length) return []; // a Service without selector has hand-made endpoints
+  return workloads.filter((w) => w.namespace === namespaceOf(service) && matchesLabels({ matchLabels: selector }, w.template.metadata?.labels ?? {}));
+}
+
+const servicePortTarget = (port: ServicePort) => port.targetPort ?? port.port;
+
+/** The Service ports an endpoint scrapes: by name (`port`), by target port (`targetPort`), or all. */
+function servicePortsFor(endpoint: EndpointRef, service: Service): ServicePort[] {
+  const ports = service.spec?.ports ?? [];
+  const { port, targetPort } = endpoint.endpoint;
+  if (typeof port === 'string' && port) return ports.filter((p) => p.name === port);
+  if (targetPort !== undefined) return ports.filter((p) => String(servicePortTarget(p)) === String(targetPort));
+  return ports;
+}
+
+function resolveServiceMonitor(monitor: Monitor, services: readonly Service[], workloads: readonly TargetWorkload[]): MonitorTargets {
+  const selector = monitor.spec?.selector ?? {};
+  const matched = services.filter((s) => inMonitorNamespaces(monitor, namespaceOf(s)) && matchesLabels(selector, labelsOf(s)));
+  const result: MonitorTargets = { kind: 'Service', matched, servicePorts: [], missingPorts: [], targets: [] };
+  for (const endpoint of endpointsOf(monitor)) {
+    const port = endpoint.endpoint.port;
+    if (typeof port === 'string' && port && matched.length && !matched.some((s) => servicePortsFor(endpoint, s).length)) {
+      const available = [...new Set(matched.flatMap((s) => (s.spec?.ports ?? []).map((p) => p.name).filter((n): n is string => !!n)))];
+      result.missingPorts.push({ endpoint, port, available });
+    }
+    for (const service of matched) {
+      for (const servicePort of servicePortsFor(endpoint, service)) {
+        result.servicePorts.push({ endpoint, service, servicePort });
+        for (const workload of workloadsOfService(service, workloads)) {
+          result.targets.push({ endpoint, workload, service, servicePort, port: resolvePort(workload.template, servicePortTarget(servicePort)) });
+        }
+      }
+    }
+  }
+  return result;
+}
+
+/** The container ports a PodMonitor endpoint scrapes: by name, by number, by targetPort, or all declared. */
+function podPortsFor(endpoint: EndpointRef, template: PodTemplate): number[] {
+  const { port, portNumber, targetPort } = endpoint.endpoint;
+  if (typeof port === 'string' && port) {
+    const found = containerPortsOf(template).find((p) => p.name === port)?.containerPort;
+    return found === undefined ? [] : [found];
+  }
+  if (typeof portNumber === 'number') return [portNumber];
+  const byTarget = resolvePort(template, targetPort);
+  if (byTarget !== undefined) return [byTarget];
+  return containerPortsOf(template).flatMap((p) => (p.containerPort === undefined ? [] : [p.containerPort]));
+}
+
+/** A Service port that exposes a workload's container port (Istio reads the port's protocol there). */
+function exposingServicePort(workload: TargetWorkload, port: number, services: readonly Service[]): { service: Service; servicePort: ServicePort } | undefined {
+  for (const service of services) {
+    if (!workloadsOfService(service, [workload]).length) continue;
+    const servicePort = (service.spec?.ports ?? []).find((p) => resolvePort(workload.template, servicePortTarget(p)) === port);
+    if (servicePort) return { service, servicePort };
+  }
+  return undefined;
+}
+
+function resolvePodMonitor(monitor: Monitor, workloads: readonly TargetWorkload[], services: readonly Service[]): MonitorTargets {
+  const selector = monitor.spec?.selector ?? {};
+  const matched = workloads.filter((w) => inMonitorNamespaces(monitor, w.namespace) && matchesLabels(selector, w.template.metadata?.labels ?? {}));
+  const result: MonitorTargets = { kind: 'Pod', matched: matched.map((w) => w.object), servicePorts: [], missingPorts: [], targets: [] };
+  for (const endpoint of endpointsOf(monitor)) {
+    const port = endpoint.endpoint.port;
+    if (typeof port === 'string' && port && matched.length && !matched.some((w) => podPortsFor(endpoint, w.template).length)) {
+      const available = [...new Set(matched.flatMap((w) => containerPortsOf(w.template).map((p) => p.name).filter((n): n is string => !!n)))];
+      result.missingPorts.push({ endpoint, port, available });
+    }
+    for (const workload of matched) {
+      for (const number of podPortsFor(endpoint, workload.template)) {
+        result.targets.push({ endpoint, workload, port: number, ...exposingServicePort(workload, number, services) });
+      }
+    }
+  }
+  return result;
+}
+
+/**
+ * The targets of a monitor from what is known, or which resource is missing to tell them: a
+ * ServiceMonitor needs the Services (workloads only to follow them into pods), a PodMonitor the workloads.
+ */
+export function resolveTargets(
+  monitor: Monitor,
+  services: readonly Service[] | undefined,
+  workloads: readonly TargetWorkload[] | undefined,
+): MonitorTargets | { unknown: 'services' | 'workloads' } {
+  if (monitor.kind === 'PodMonitor') return workloads ? resolvePodMonitor(monitor, workloads, services ?? []) : { unknown: 'workloads' };
+  return services ? resolveServiceMonitor(monitor, services, workloads ?? []) : { unknown: 'services' };
+}

@@ -1,0 +1,70 @@
+import { defineCheck } from '../../src/core/check.js';
+import type { CodeArgs } from '../../src/core/codes.js';
+import { normaliseDir, OUTPUT_FILES, prometheusCertsMount } from '../../src/model/istio.js';
+import type { SafeTLSConfig } from '../../src/model/k8s.js';
+import { prometheusSelects } from '../../src/model/selectors.js';
+import { effectiveEndpoints, loadMonitors, onceEach, scrapeClassFor, type EffectiveEndpoint } from './endpoints.js';
+
+/** Which file of the sidecar's each TLS field must name. */
+const EXPECTED_FILE = { caFile: 'root-cert.pem', certFile: 'cert-chain.pem', keyFile: 'key.pem' } as const;
+type FileField = keyof typeof EXPECTED_FILE;
+
+function splitPath(path: string): { dir: string; base: string } {
+  const normalised = normaliseDir(path);
+  const cut = normalised.lastIndexOf('/');
+  return { dir: cut > 0 ? normalised.slice(0, cut) : '/', base: normalised.slice(cut + 1) };
+}
+
+/** What is wrong with one TLS file path, seen from a Prometheus container that mounts the volume at mountPath. */
+function problemOf(path: string, field: FileField, mountPath: string): CodeArgs<'MONITOR_TLS_PATH_UNMOUNTED'>['problem'] | undefined {
+  const mount = normaliseDir(mountPath);
+  const { dir, base } = splitPath(path);
+  if (dir !== mount) return normaliseDir(path).startsWith(`${mount}/`) ? 'not-written' : 'outside-mount';
+  if (!(OUTPUT_FILES as readonly string[]).includes(base)) return 'not-written';
+  return base === EXPECTED_FILE[field] ? undefined : 'wrong-file';
+}
+
+/** Where a field's value was written: the monitor's own tlsConfig, or the scrape class it inherits. */
+function origin(ep: EffectiveEndpoint, field: FileField, value: string): string {
+  const own = (ep.endpoint.tlsConfig as SafeTLSConfig | undefined)?.[field];
+  return own === value || !ep.view.scrapeClass ? `${ep.path}.tlsConfig.${field}` : `scrape class "${ep.view.scrapeClass.name}" tlsConfig.${field}`;
+}
+
+export default defineCheck({
+  id: 'monitors.tls-paths',
+  title: "TLS file paths point at the sidecar's files inside Prometheus's certificates mount",
+  category: 'monitors',
+  codes: ['MONITOR_TLS_PATH_UNMOUNTED'],
+  needs: ['prometheusPods'],
+  uses: ['serviceMonitors', 'podMonitors', 'namespaces'],
+  async run(ctx) {
+    const pods = await ctx.get('prometheusPods');
+    const namespaces = await ctx.tryGet('namespaces');
+    for (const monitor of await loadMonitors(ctx)) {
+      const first = onceEach();
+      for (const pod of pods) {
+        const prometheus = pod.resource;
+        if (!prometheus || prometheusSelects(prometheus, monitor, namespaces).selected === false) continue;
+        const { scrapeClass, notFound } = scrapeClassFor(prometheus, monitor);
+        // Without a mount of the certificates volume the prometheus.* checks say what is wrong.
+        const mount = prometheusCertsMount(pod.pod, pod.prometheusContainer);
+        if (notFound || !mount) continue;
+        for (const ep of effectiveEndpoints(monitor, [{ prometheus, scrapeClass }])) {
+          if (ep.scheme !== 'https') continue;
+          for (const field of Object.keys(EXPECTED_FILE) as FileField[]) {
+            const path = ep.tls?.[field];
+            if (typeof path !== 'string' || !path) continue;
+            const problem = problemOf(path, field, mount.mountPath);
+            const at = origin(ep, field, path);
+            if (problem && first(`${at} ${path} ${mount.mountPath}`)) {
+              ctx.report('MONITOR_TLS_PATH_UNMOUNTED', {
+                field: at, path, mountPath: mount.mountPath, problem,
+                expected: `${normaliseDir(mount.mountPath)}/${EXPECTED_FILE[field]}`,
+              }, { subject: ctx.subjectOf(monitor) });
+            }
+          }
+        }
+      }
+    }
+  },
+});
