@@ -141,7 +141,7 @@ export class ProbeLab {
     const key = this.file(`s_server-${this.closers.length}-key.pem`, this.server.keyPem);
     const ca = this.file(`s_server-${this.closers.length}-ca.pem`, this.mesh.rootPem);
     const port = await this.closedPort();
-    const child = spawn('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', cert, '-key', key, '-CAfile', ca, '-Verify', '1', '-verify_return_error', '-WWW', ...extra], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', cert, '-cert_chain', cert, '-key', key, '-CAfile', ca, '-Verify', '1', '-verify_return_error', '-WWW', ...extra], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
     this.track(child);
     await waitForPort(port);
     return port;

@@ -30,7 +30,8 @@ export const POD_ALPN = ['http/1.1'] as const;
 export function sClientArgv(request: Pick<ProbeRequest, 'host' | 'port' | 'serverName'>, files: ProbePod['files'], mode: 'exchange' | 'peer-certificate'): string[] {
   const host = request.host.includes(':') ? `[${request.host}]` : request.host;
   const argv = ['openssl', 's_client', '-connect', `${host}:${request.port}`, '-alpn', POD_ALPN.join(',')];
-  if (files.certChain && files.key) argv.push('-cert', files.certChain, '-key', files.key);
+  // -cert loads only the first certificate of the file; -cert_chain sends the intermediates too, as Prometheus does.
+  if (files.certChain && files.key) argv.push('-cert', files.certChain, '-cert_chain', files.certChain, '-key', files.key);
   if (files.root) argv.push('-CAfile', files.root);
   if (request.serverName) argv.push('-servername', request.serverName);
   // -ign_eof: keep reading after stdin ends, until the server closes (the request says Connection: close).
@@ -52,9 +53,9 @@ export function parseExchange(result: ExecResult, offeredAlpn: readonly string[]
   const alert = alertLine ? alertName(alertLine) : undefined;
   if (alert) return { ...outcome, failure: alertFailure(alert) };
   if (!established) {
-    const connectError = /connect:errno=\d+|Connection refused|No route to host|Network is unreachable|Name or service not known|gethostbyname failure/.exec(err);
-    if (connectError || !err.includes('CONNECTED')) return { ...outcome, failure: { kind: 'unreachable', reason: opensslReason(err) } };
     if (/wrong version number|packet length too long|http request/.test(err)) return { ...outcome, failure: { kind: 'not-tls', detail: opensslReason(err) } };
+    if (/connect:errno=\d+|BIO_connect|Connection refused|No route to host|Network is unreachable|Name or service not known|gethostbyname failure/.test(err))
+      return { ...outcome, failure: { kind: 'unreachable', reason: opensslReason(err) } };
     return { ...outcome, failure: { kind: 'closed', detail: `closed during the TLS handshake (${opensslReason(err)})` } };
   }
   const reader = new Http1ResponseReader();
