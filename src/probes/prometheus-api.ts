@@ -14,6 +14,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { parse as parseYaml } from 'yaml';
 import { oneLine } from '../core/errors.js';
+import { mapLimit } from '../core/limit.js';
 import type { DoctorOptions } from '../core/options.js';
 import { isOffline } from '../core/options.js';
 import { Unavailable, type Providers, type ResourceStore } from '../core/resources.js';
@@ -75,13 +76,13 @@ declare module '../model/inventory.js' {
   }
 }
 
-export const TARGETS_PATH = '/api/v1/targets?state=any';
-export const CONFIG_PATH = '/api/v1/status/config';
-export const SCRAPE_POOLS_PATH = '/api/v1/scrape_pools';
+const TARGETS_PATH = '/api/v1/targets?state=any';
+const CONFIG_PATH = '/api/v1/status/config';
+const SCRAPE_POOLS_PATH = '/api/v1/scrape_pools';
 const METRICS_PATH = '/metrics';
 
 /** Answers larger than this are hostile or broken; a large cluster's targets list stays well below. */
-export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 export interface ApiResponse {
   status: number;
@@ -90,11 +91,9 @@ export interface ApiResponse {
 /** One GET against a Prometheus, by path (with query); throws on transport failure or timeout. */
 export type ApiGet = (path: string) => Promise<ApiResponse>;
 
+/** A failure to read one part of the API, with its reason in the user's terms. */
 class ApiError extends Error {
   override readonly name = 'ApiError';
-  constructor(message: string, readonly status?: number) {
-    super(message);
-  }
 }
 
 /** Reads every part of the view concurrently; a part that fails is recorded, never thrown. */
@@ -134,7 +133,7 @@ async function getData(get: ApiGet, path: string): Promise<unknown> {
   const response = await get(path);
   if (response.status !== 200) {
     const detail = errorOfEnvelope(response.body) ?? snippet(response.body);
-    throw new ApiError(`HTTP ${response.status}${detail ? `: ${detail}` : ''}`, response.status);
+    throw new ApiError(`HTTP ${response.status}${detail ? `: ${detail}` : ''}`);
   }
   let envelope: unknown;
   try {
@@ -158,7 +157,7 @@ function errorOfEnvelope(body: string): string | undefined {
   return undefined;
 }
 
-export function parseTargets(data: unknown): { activeTargets: ActiveTarget[]; droppedTargets: DroppedTarget[] } {
+function parseTargets(data: unknown): { activeTargets: ActiveTarget[]; droppedTargets: DroppedTarget[] } {
   if (!isRecord(data) || !Array.isArray(data.activeTargets)) throw new ApiError('the targets answer has no activeTargets list');
   const activeTargets = data.activeTargets.filter(isRecord).map((t): ActiveTarget => {
     const target: ActiveTarget = {
@@ -181,7 +180,7 @@ export function parseTargets(data: unknown): { activeTargets: ActiveTarget[]; dr
 }
 
 /** The jobs of the loaded configuration (data.yaml), with their TLS files. */
-export function parseConfigJobs(data: unknown): ScrapeJob[] {
+function parseConfigJobs(data: unknown): ScrapeJob[] {
   if (!isRecord(data) || typeof data.yaml !== 'string') throw new ApiError('the config answer has no yaml');
   let config: unknown;
   try {
@@ -283,7 +282,7 @@ function describeRequestError(error: Error, timeoutMs: number): string {
 }
 
 /** The URL as shown in messages: without user:password. */
-export function displayUrl(url: string): string {
+function displayUrl(url: string): string {
   try {
     const u = new URL(url);
     u.username = '';
@@ -310,7 +309,8 @@ function describeProxy(target: ProxyTarget): string {
  * resource of its namespace, since that service spans them all; else or on failure, the pod proxy),
  * and one per Prometheus pod that no operator manages.
  */
-async function clusterViews(kube: KubeAccess, pods: readonly PrometheusPod[], timeoutMs: number): Promise<PrometheusView[]> {
+async function clusterViews(kube: KubeAccess, pods: readonly PrometheusPod[], options: Pick<DoctorOptions, 'timeoutMs' | 'concurrency'>): Promise<PrometheusView[]> {
+  const { timeoutMs } = options;
   const byOwner = new Map<string, PrometheusPod[]>();
   for (const pod of pods) {
     const owner = pod.resource ? `Prometheus/${namespaceOf(pod.resource)}/${nameOf(pod.resource)}` : `Pod/${pod.namespace}/${nameOf(pod.pod)}`;
@@ -320,7 +320,8 @@ async function clusterViews(kube: KubeAccess, pods: readonly PrometheusPod[], ti
   for (const group of byOwner.values()) {
     if (group[0]!.resource) resourcesPerNamespace.set(group[0]!.namespace, (resourcesPerNamespace.get(group[0]!.namespace) ?? 0) + 1);
   }
-  return Promise.all([...byOwner.values()].map(async (group) => {
+  // Each view makes four API calls at once: keep the total within --concurrency.
+  return mapLimit([...byOwner.values()], Math.max(1, Math.floor(options.concurrency / 4)), async (group) => {
     const first = group[0]!;
     const owner = first.resource ?? first.subject;
     const prefix = routePrefixOf(first);
@@ -331,7 +332,7 @@ async function clusterViews(kube: KubeAccess, pods: readonly PrometheusPod[], ti
       if (!viaService.unreadable.some((u) => u.path === '' || u.path === TARGETS_PATH)) return viaService;
     }
     return readPrometheusView(proxyGetter(kube, podTarget, prefix, timeoutMs), describeProxy(podTarget), owner);
-  }));
+  });
 }
 
 /** The operator serves the API under spec.routePrefix when one is set. */
@@ -346,7 +347,7 @@ export async function readPrometheusViews(options: DoctorOptions, store: Resourc
   }
   if (isOffline(options)) throw new Unavailable("Prometheus's own view needs --prometheus-url when offline");
   const [kube, pods] = await Promise.all([store.require('kube'), store.require('prometheusPods')]);
-  return clusterViews(kube, pods, options.timeoutMs);
+  return clusterViews(kube, pods, options);
 }
 
 export function prometheusApiProviders(options: DoctorOptions, store: ResourceStore): Providers {
