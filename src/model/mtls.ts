@@ -139,10 +139,12 @@ export function sidecarVerdict(object: KubeObject, template: PodTemplate, namesp
 }
 
 /**
- * Whether the sidecar intercepts inbound traffic to a port: not when the pod captures no inbound
- * ports ("" in includeInboundPorts or INBOUND_CAPTURE_PORTS), lists others, or excludes this one.
+ * Whether the sidecar intercepts inbound traffic to a port: never the proxy's own plain-text ports,
+ * and not when the pod captures no inbound ports ("" in includeInboundPorts or INBOUND_CAPTURE_PORTS),
+ * lists others, or excludes this one.
  */
 export function inboundCaptured(template: PodTemplate, port: number): boolean {
+  if (PROXY_OWN_INBOUND_PORTS.includes(port)) return false;
   const pod: Pod = { metadata: template.metadata, spec: template.spec };
   const list = (text: string | null | undefined) => (text ?? '').split(',').map((p) => p.trim()).filter(Boolean);
   if (list(annotationsOf(pod)[EXCLUDE_INBOUND_PORTS]).includes(String(port))) return false;
@@ -152,6 +154,8 @@ export function inboundCaptured(template: PodTemplate, port: number): boolean {
 }
 
 const EXCLUDE_INBOUND_PORTS = 'traffic.sidecar.istio.io/excludeInboundPorts';
+/** istio-init always excludes these: merged metrics, health, Envoy's own stats. */
+const PROXY_OWN_INBOUND_PORTS = [15020, 15021, 15090];
 
 /** Port-name prefixes Istio's protocol.Parse knows (pkg/config/protocol); anything else is sniffed. */
 const NAMED_PROTOCOLS: Record<string, string> = {
