@@ -8,6 +8,7 @@
  * - `probeResults`: the outcome of probing them all (lazily: only when a check asks), from this
  *   machine or from inside the Prometheus pod (`--probe`), at most --concurrency at once.
  */
+import { setMaxListeners } from 'node:events';
 import { Unavailable, type ResourceStore } from '../core/resources.js';
 import { mapLimit } from '../core/limit.js';
 import type { DoctorOptions } from '../core/options.js';
@@ -299,6 +300,8 @@ export async function runProbes(options: DoctorOptions, store: ResourceStore): P
   const place = await choosePlace(options, targets, kube, certFiles);
   // No probe may outlive the run: everything still in flight at --deadline is aborted.
   const signal = AbortSignal.timeout(options.deadlineMs);
+  // Every probe in flight listens on it: up to --concurrency listeners is expected, not a leak.
+  setMaxListeners(options.concurrency + 1, signal);
 
   const rootFile = certFiles?.files['root-cert.pem'];
   const probeTls = makeProbeTls({
