@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runDoctor, type RunSummary } from '../src/index.js';
+import { defineCheck, runDoctor, type RunSummary } from '../src/index.js';
 import { DEFAULT_OPTIONS } from '../src/core/options.js';
 import { ResourceStore } from '../src/core/resources.js';
 import type { PrometheusPod } from '../src/model/inventory.js';
@@ -124,6 +124,38 @@ describe('reading the API', () => {
   it('reads an unlabelled counter from the text format', () => {
     expect(parseCounter('x 1\nprometheus_target_scrape_pools_failed_total 3\n', 'prometheus_target_scrape_pools_failed_total')).toBe(3);
     expect(parseCounter('prometheus_target_scrape_pools_failed_total_other 3\n', 'prometheus_target_scrape_pools_failed_total')).toBeUndefined();
+  });
+});
+
+describe('TARGET_DOWN', () => {
+  it('names the pod and the monitor of a down target, and links the doctor\'s findings on that monitor first', async () => {
+    const down = target('serviceMonitor/apps/web/0', 'down', 'Get "https://10.0.0.7:8443/metrics": unexpected EOF', {
+      discoveredLabels: { __address__: '10.0.0.7:8443', __meta_kubernetes_namespace: 'apps', __meta_kubernetes_pod_name: 'web-7d9f', job: 'serviceMonitor/apps/web/0' },
+    });
+    const { url } = await fakePrometheus({
+      '/api/v1/targets': success({ activeTargets: [down, target('other', 'unknown')], droppedTargets: [] }),
+      '/api/v1/status/config': config('serviceMonitor/apps/web/0', 'other'),
+    });
+    // Stand-ins for the monitors checks: one finding the classifier names, one it does not, one elsewhere.
+    const monitors = defineCheck({
+      id: 'monitors.stand-in', title: 'stands in for the monitors checks', category: 'monitors', codes: ['MONITOR_PORT_PROTOCOL', 'MONITOR_VERIFY_SPIFFE'], needs: [],
+      run(ctx) {
+        const web = { kind: 'ServiceMonitor', namespace: 'apps', name: 'web' };
+        ctx.report('MONITOR_VERIFY_SPIFFE', { endpoint: 0 }, { subject: web });
+        ctx.report('MONITOR_PORT_PROTOCOL', { endpoint: 0, port: 'metrics', service: 'apps/web' }, { subject: web });
+        ctx.report('MONITOR_PORT_PROTOCOL', { endpoint: 0, port: 'metrics', service: 'apps/db' }, { subject: { ...web, name: 'db' } });
+      },
+    });
+    const summary = await runDoctor({ offline: true, prometheusUrl: url, timeoutMs: 1_000 }, { checks: [monitors] });
+    const found = summary.findings.filter((f) => f.code === 'TARGET_DOWN');
+    expect(found).toHaveLength(1); // health "unknown" is not down
+    expect(found[0]!.subject).toEqual({ kind: 'Pod', namespace: 'apps', name: 'web-7d9f', endpoint: '10.0.0.7:8443' });
+    expect(found[0]!.evidence).toMatchObject({
+      monitor: 'ServiceMonitor apps/web endpoints[0]',
+      causes: ['MONITOR_PORT_PROTOCOL', 'SCRAPE_CONNECTION_CLOSED'],
+      explainedBy: ['MONITOR_PORT_PROTOCOL', 'MONITOR_VERIFY_SPIFFE', 'SCRAPE_CONNECTION_CLOSED'],
+      relatedFindings: ['MONITOR_PORT_PROTOCOL (monitors.stand-in)', 'MONITOR_VERIFY_SPIFFE (monitors.stand-in)'],
+    });
   });
 });
 

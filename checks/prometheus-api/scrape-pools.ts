@@ -1,6 +1,7 @@
 import { defineCheck, type CheckContext } from '../../src/core/check.js';
 import type { Monitor, PrometheusResource } from '../../src/model/k8s.js';
 import { nameOf, namespaceOf } from '../../src/model/k8s.js';
+import { isPrometheusResource } from '../../src/model/prometheus.js';
 import { prometheusSelects } from '../../src/model/selectors.js';
 import { jobOfMonitor, type PrometheusView, type ScrapeJob } from '../../src/probes/prometheus-api.js';
 import { jobSubject, viewLabel } from './subjects.js';
@@ -72,9 +73,9 @@ function whyNoTargets(view: PrometheusView, job: ScrapeJob): { reason: string; e
  */
 async function jobsExpectedOf(ctx: CheckContext, view: PrometheusView, monitors: readonly Monitor[]): Promise<{ monitor: Monitor; job: string }[]> {
   if (!monitors.length) return [];
-  const resources: PrometheusResource[] = view.prometheus?.kind === 'Prometheus'
-    ? [view.prometheus as PrometheusResource]
-    : (await ctx.tryGet('prometheusResources')) ?? [];
+  const resources: PrometheusResource[] = !view.prometheus
+    ? (await ctx.tryGet('prometheusResources')) ?? []
+    : isPrometheusResource(view.prometheus) ? [view.prometheus] : []; // a Prometheus without the operator reads no monitors
   if (!resources.length) return [];
   const namespaces = await ctx.tryGet('namespaces');
   return monitors
