@@ -26,8 +26,10 @@ export default defineCheck({
     // Replicas of one resource share its layers: judge each object once.
     const judged = new Set<KubeObject>();
     for (const pp of await ctx.get('prometheusPods')) {
+      // The operator copies a Prometheus resource's own annotations onto its StatefulSet: the fix is on the resource.
+      const operatorManaged = pp.layers.some((l) => l.kind === 'Prometheus');
       for (const layer of pp.layers) {
-        if (layer.kind === 'Pod' || judged.has(layer.object)) continue;
+        if (layer.kind === 'Pod' || (operatorManaged && layer.kind === 'StatefulSet') || judged.has(layer.object)) continue;
         judged.add(layer.object);
         const keys = strandedKeys(layer.object, layer.podMetadata);
         if (keys.length) ctx.report('ANNOTATIONS_NOT_ON_POD', { keys, layer: layer.kind }, { subject: ctx.subjectOf(layer.object) });

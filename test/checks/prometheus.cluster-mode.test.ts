@@ -80,14 +80,16 @@ spec:
     expect(await codesFor([livePod(customised)])).toEqual([]);
   });
 
-  it('reports metadata stranded on a shared layer once, not once per replica', async () => {
+  it('reports metadata stranded on the resource once: not per replica, nor again on its StatefulSet', async () => {
     const resource = parse(`
 apiVersion: monitoring.coreos.com/v1
 kind: Prometheus
 metadata: { name: k8s, namespace: monitoring, annotations: { sidecar.istio.io/userVolumeMount: "[]" } }
 `) as KubeObject;
-    const layer: PodLayer = { kind: 'Prometheus', object: resource, podMetadata: {} };
-    const replicas = [0, 1].map((i) => livePod(WITHOUT_SIDECAR.replace('prometheus-k8s-0', `prometheus-k8s-${i}`), [layer]));
+    // The operator copies the resource's annotations onto its StatefulSet: only the resource is named.
+    const statefulSet = { kind: 'StatefulSet', metadata: { name: 'prometheus-k8s', namespace: 'monitoring', annotations: resource.metadata?.annotations } };
+    const layers: PodLayer[] = [{ kind: 'Prometheus', object: resource, podMetadata: {} }, { kind: 'StatefulSet', object: statefulSet, podMetadata: {} }];
+    const replicas = [0, 1].map((i) => livePod(WITHOUT_SIDECAR.replace('prometheus-k8s-0', `prometheus-k8s-${i}`), layers));
     const stranded = (await codesFor(replicas)).filter((c) => c.startsWith('ANNOTATIONS_NOT_ON_POD'));
     expect(stranded).toEqual(['ANNOTATIONS_NOT_ON_POD Prometheus/k8s']);
   });
