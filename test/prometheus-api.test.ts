@@ -141,9 +141,9 @@ describe('TARGET_DOWN', () => {
       id: 'monitors.stand-in', title: 'stands in for the monitors checks', category: 'monitors', codes: ['MONITOR_PORT_PROTOCOL', 'MONITOR_VERIFY_SPIFFE'], needs: [],
       run(ctx) {
         const web = { kind: 'ServiceMonitor', namespace: 'apps', name: 'web' };
-        ctx.report('MONITOR_VERIFY_SPIFFE', { endpoint: 0 }, { subject: web });
-        ctx.report('MONITOR_PORT_PROTOCOL', { endpoint: 0, port: 'metrics', service: 'apps/web' }, { subject: web });
-        ctx.report('MONITOR_PORT_PROTOCOL', { endpoint: 0, port: 'metrics', service: 'apps/db' }, { subject: { ...web, name: 'db' } });
+        ctx.report('MONITOR_VERIFY_SPIFFE', { endpoint: 'endpoints[0]' }, { subject: web });
+        ctx.report('MONITOR_PORT_PROTOCOL', { endpoint: 'endpoints[0]', port: 'metrics', service: 'apps/web' }, { subject: web });
+        ctx.report('MONITOR_PORT_PROTOCOL', { endpoint: 'endpoints[0]', port: 'metrics', service: 'apps/db' }, { subject: { ...web, name: 'db' } });
       },
     });
     const summary = await runDoctor({ offline: true, prometheusUrl: url, timeoutMs: 1_000 }, { checks: [monitors] });
