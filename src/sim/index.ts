@@ -1,0 +1,87 @@
+/**
+ * The simulated mesh: the one stand-in for a real cluster (no kube-apiserver can run here), used by
+ * `asm-prom demo`, the end-to-end tests and the benchmarks. See ARCHITECTURE.md, "The simulated mesh".
+ *
+ *   const mesh = await startSimulatedMesh('healthy');
+ *   // kubectl --kubeconfig mesh.kubeconfigPath get pods -A
+ *   await mesh.stop();
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SimApiServer, TOKEN_USER, type RequestLogEntry } from './api-server.js';
+import { CertificateAuthority } from './ca.js';
+import { ClusterState } from './cluster.js';
+import { ExecService } from './exec.js';
+import { PodFilesystems } from './filesystem.js';
+import { writeKubeconfig } from './kubeconfig.js';
+import { ProxyService } from './proxy.js';
+import { loadScenario, type Scenario } from './scenario.js';
+import { SidecarFleet } from './sidecar.js';
+
+export type { RequestLogEntry } from './api-server.js';
+export type { CertFaults, Faults, ForbidRule, Scenario, WorkloadFaults } from './scenario.js';
+export { listScenarios, loadScenario, scenariosDir } from './scenario.js';
+
+export interface SimulatedMesh {
+  kubeconfigPath: string;
+  /** https://127.0.0.1:<port> */
+  server: string;
+  /** every API request, in order of completion */
+  requestLog: RequestLogEntry[];
+  /** the mesh CA's root (what the istio-ca-root-cert ConfigMaps hold) */
+  meshRootPem: string;
+  scenario: Scenario;
+  /** the user the kubeconfig's default context authenticates as (for Forbidden messages) */
+  user: string;
+  /**
+   * Sends the API server's service proxy for `<ns>/<service>:<port>` to a real HTTP server (e.g. a
+   * real Prometheus) instead of the service's simulated pods.
+   */
+  registerServiceBackend(namespace: string, service: string, port: string | number, url: string): void;
+  /** closes every server and socket and removes the temporary folder (unless `dir` was given) */
+  stop(): Promise<void>;
+}
+
+export async function startSimulatedMesh(scenario: Scenario | string, options: { dir?: string } = {}): Promise<SimulatedMesh> {
+  const resolved = typeof scenario === 'string' ? await loadScenario(scenario) : scenario;
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'asm-prom-sim-'));
+  const meshCa = new CertificateAuthority(resolved.trustDomain, resolved.intermediateCa);
+  const apiCa = new CertificateAuthority('asm-prom simulated cluster', false);
+  const state = new ClusterState(resolved, { meshRootPem: meshCa.rootPem, apiCaPem: apiCa.rootPem });
+  const filesystems = new PodFilesystems(state, meshCa);
+  const sidecars = new SidecarFleet(state, meshCa, filesystems);
+  const proxy = new ProxyService(state);
+  const exec = new ExecService(state, filesystems, dir);
+  const certUser = apiCa.issueTls('asm-prom-cert-user', { organization: 'system:masters' });
+  const token = randomBytes(24).toString('hex');
+  const api = new SimApiServer({
+    state, faults: resolved.faults, token, certUser: 'asm-prom-cert-user',
+    tls: { ...apiCa.issueTls('kube-apiserver', { dns: ['localhost', 'kubernetes', 'kubernetes.default.svc'], ips: ['127.0.0.1'] }), caPem: apiCa.rootPem },
+    handlers: { exec: (req, socket, head, target, url) => exec.handleUpgrade(req, socket, head, target, url), proxy: (req, res, target, url) => proxy.handle(req, res, target, url) },
+  });
+  const stops: (() => Promise<void> | void)[] = [];
+  try {
+    await sidecars.start();
+    stops.push(() => sidecars.stop());
+    stops.push(() => proxy.stop());
+    const server = await api.listen();
+    stops.push(() => api.close());
+    stops.push(() => exec.stop());
+    const kubeconfigPath = join(dir, 'kubeconfig');
+    writeKubeconfig(kubeconfigPath, { server, caPem: apiCa.rootPem, token, certUser });
+    let stopped: Promise<void> | undefined;
+    return {
+      kubeconfigPath, server, requestLog: api.requestLog, meshRootPem: meshCa.rootPem, scenario: resolved, user: TOKEN_USER,
+      registerServiceBackend: (namespace, service, port, url) => proxy.registerBackend(namespace, service, port, url),
+      stop: () => (stopped ??= (async () => {
+        for (const stop of stops.reverse()) await stop();
+        if (!options.dir) rmSync(dir, { recursive: true, force: true });
+      })()),
+    };
+  } catch (error) {
+    for (const stop of stops.reverse()) await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * A stand-in for Prometheus's HTTP API on each Prometheus pod (port 9090): the operator's scrape
+ * jobs for the ServiceMonitors its resource selects, and the targets' health from real scrapes of
+ * the simulated sidecars, made as Prometheus makes them (its container's TLS files, read as its
+ * user; ALPN h2 unless `enableHttp2: false`) with Go's error texts for `lastError`. A job whose TLS
+ * files cannot be read when the pool is built has no targets at all (failure-modes.md row 7).
+ * For the real thing, register a real Prometheus with `registerServiceBackend`.
+ */
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { connect as http2Connect } from 'node:http2';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { connect as netConnect, type Socket } from 'node:net';
+import { stringify } from 'yaml';
+import type { EndpointSlice, KubeObject, Monitor, MonitorEndpoint, PrometheusResource } from '../model/k8s.js';
+import { inMonitorNamespaces, matchesLabels, prometheusSelects } from '../model/selectors.js';
+import type { ClusterState, SimPod } from './cluster.js';
+import { canRead, type PodFilesystems } from './filesystem.js';
+
+const SCRAPE_TIMEOUT_MS = 3_000;
+const CACHE_MS = 15_000;
+const CONCURRENCY = 32;
+
+interface Target {
+  job: string;
+  url: string;
+  host: string;
+  port: number;
+  endpoint: MonitorEndpoint;
+  labels: Record<string, string>;
+  discovered: Record<string, string>;
+}
+
+interface Scrape { health: 'up' | 'down'; lastError: string; durationMs: number }
+
+interface Job {
+  name: string;
+  monitor: Monitor;
+  endpoint: MonitorEndpoint;
+  /** why the pool could not be built (the TLS files), if so */
+  poolError?: string;
+  targets: Target[];
+}
+
+const GO_ALERTS: Record<string, string> = {
+  CERTIFICATE_REQUIRED: 'certificate required', UNKNOWN_CA: 'unknown certificate authority', BAD_CERTIFICATE: 'bad certificate',
+  CERTIFICATE_EXPIRED: 'expired certificate', HANDSHAKE_FAILURE: 'handshake failure', NO_APPLICATION_PROTOCOL: 'no application protocol',
+};
+
+/** Node's error, in the words Go's net/http and crypto/tls use for it. */
+export function goErrorText(error: NodeJS.ErrnoException, target: { host: string; port: number }, localPort?: number): string {
+  const address = `${target.host}:${target.port}`;
+  const alert = /ALERT_([A-Z_]+)$/.exec(error.code ?? '')?.[1];
+  if (alert) return `remote error: tls: ${GO_ALERTS[alert] ?? alert.toLowerCase().replace(/_/g, ' ')}`;
+  switch (error.code) {
+    case 'ECONNREFUSED': return `dial tcp ${address}: connect: connection refused`;
+    case 'ECONNRESET': return `read tcp 127.0.0.1:${localPort ?? 0}->${address}: read: connection reset by peer`;
+    case 'ERR_SSL_WRONG_VERSION_NUMBER':
+    case 'ERR_SSL_PACKET_LENGTH_TOO_LONG': return 'http: server gave HTTP response to HTTPS client';
+    case 'ERR_TLS_CERT_ALTNAME_INVALID': return `tls: failed to verify certificate: x509: cannot validate certificate for ${target.host} because it doesn't contain any IP SANs`;
+    case 'ETIMEDOUT': return 'context deadline exceeded';
+    case 'UNEXPECTED_EOF': return 'unexpected EOF';
+    default: return error.code?.startsWith('ERR_SSL') || error.code?.includes('CERT') ? `tls: failed to verify certificate: x509: ${error.message}` : 'EOF';
+  }
+}
+
+export class FakePrometheus {
+  private cache: { at: number; result: Promise<{ jobs: Job[]; scrapes: Map<Target, Scrape> }> } | undefined;
+  private readonly resource: PrometheusResource;
+
+  constructor(private readonly state: ClusterState, private readonly filesystems: PodFilesystems, private readonly sim: SimPod) {
+    this.resource = sim.prometheus!;
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? '/').split('?')[0].replace(/\/+$/, '');
+    const json = (body: unknown, status = 200) => {
+      const text = JSON.stringify(body);
+      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    };
+    if (path === '/-/ready' || path === '/-/healthy') return void res.writeHead(200, { 'content-type': 'text/plain' }).end(`Prometheus Server is ${path === '/-/ready' ? 'Ready' : 'Healthy'}.\n`);
+    if (path === '/api/v1/status/buildinfo') return json({ status: 'success', data: { version: this.resource.spec?.version?.replace(/^v/, '') ?? '2.53.0', revision: 'simulated', branch: 'HEAD', buildUser: 'sim', buildDate: '20240619-07:39:12', goVersion: 'go1.22.4' } });
+    if (path === '/api/v1/status/config') return json({ status: 'success', data: { yaml: this.configYaml() } });
+    if (path === '/api/v1/targets') {
+      void this.scrapeAll().then(({ jobs, scrapes }) => json({ status: 'success', data: { activeTargets: this.activeTargets(jobs, scrapes), droppedTargets: [], droppedTargetCounts: Object.fromEntries(jobs.map((j) => [j.name, 0])) } }),
+        (error: Error) => json({ status: 'error', errorType: 'internal', error: error.message }, 500));
+      return;
+    }
+    json({ status: 'error', errorType: 'not_found', error: 'not found' }, 404);
+  }
+
+  /** The operator's jobs: one per selected ServiceMonitor endpoint, `serviceMonitor/<ns>/<name>/<i>`. */
+  private jobs(): Job[] {
+    const namespaces = this.state.ofKind('Namespace');
+    const monitors = (this.state.ofKind('ServiceMonitor') as Monitor[]).filter((m) => prometheusSelects(this.resource, m, namespaces).selected === true);
+    return monitors.flatMap((monitor) => (monitor.spec?.endpoints ?? []).map((endpoint, i) => {
+      const job: Job = { name: `serviceMonitor/${monitor.metadata!.namespace}/${monitor.metadata!.name}/${i}`, monitor, endpoint, targets: [] };
+      job.poolError = this.tlsFilesError(endpoint);
+      if (!job.poolError) job.targets = this.targetsOf(job);
+      return job;
+    }));
+  }
+
+  private targetsOf(job: Job): Target[] {
+    const { monitor, endpoint } = job;
+    const services = this.state.ofKind('Service').filter((s) => inMonitorNamespaces(monitor, s.metadata!.namespace!) && matchesLabels(monitor.spec?.selector ?? {}, s.metadata?.labels ?? {}));
+    return services.flatMap((svc) => {
+      const slices = (this.state.ofKind('EndpointSlice', svc.metadata!.namespace) as EndpointSlice[]).filter((s) => s.metadata?.labels?.['kubernetes.io/service-name'] === svc.metadata!.name);
+      return slices.flatMap((slice) => {
+        const port = slice.ports?.find((p) => p.name === endpoint.port);
+        if (!port?.port) return [];
+        return (slice.endpoints ?? []).flatMap((e) => (e.addresses ?? []).map((host): Target => {
+          const scheme = endpoint.scheme ?? 'http';
+          const labels = {
+            container: '', endpoint: endpoint.port ?? '', instance: `${host}:${port.port}`, job: svc.metadata!.name!,
+            namespace: svc.metadata!.namespace!, pod: e.targetRef?.name ?? '', service: svc.metadata!.name!,
+          };
+          return {
+            job: job.name, host, port: port.port!, endpoint, labels,
+            url: `${scheme}://${host}:${port.port}${endpoint.path ?? '/metrics'}`,
+            discovered: { __address__: `${host}:${port.port}`, __meta_kubernetes_namespace: svc.metadata!.namespace!, __meta_kubernetes_service_name: svc.metadata!.name!, __meta_kubernetes_pod_name: e.targetRef?.name ?? '', __meta_kubernetes_endpointslice_port_name: port.name ?? '', __scheme__: scheme, __metrics_path__: endpoint.path ?? '/metrics', job: job.name },
+          };
+        }));
+      });
+    });
+  }
+
+  /** Prometheus's error creating the pool's HTTP client (prometheus/common ≥ v0.54 wording), if any. */
+  private tlsFilesError(endpoint: MonitorEndpoint): string | undefined {
+    const tls = endpoint.tlsConfig;
+    if (!tls) return undefined;
+    const view = this.filesystems.view(this.sim, this.sim.pod.spec?.containers?.find((c) => c.name === 'prometheus')?.name ?? 'prometheus');
+    const files: [string | undefined, string][] = [[tls.caFile, 'unable to read CA cert'], [tls.certFile, 'unable to read specified client cert'], [tls.keyFile, 'unable to read specified client key']];
+    for (const [path, what] of files) {
+      if (!path || !view) continue;
+      const l = view.lookup(path);
+      const reason = !l ? 'no such file or directory' : l.type === 'dir' ? 'is a directory' : !canRead(view.identity(), l.file) ? 'permission denied' : undefined;
+      if (reason) return `error creating HTTP client: ${what}: unable to read file ${path}: open ${path}: ${reason}`;
+    }
+    return undefined;
+  }
+
+  private readFile(path: string | undefined): string | undefined {
+    if (!path) return undefined;
+    const l = this.filesystems.view(this.sim, 'prometheus')?.lookup(path);
+    return l?.type === 'file' ? l.file.content : undefined;
+  }
+
+  private scrapeAll(): Promise<{ jobs: Job[]; scrapes: Map<Target, Scrape> }> {
+    if (this.cache && Date.now() - this.cache.at < CACHE_MS) return this.cache.result;
+    const result = (async () => {
+      const jobs = this.jobs();
+      const targets = jobs.flatMap((j) => j.targets);
+      const scrapes = new Map<Target, Scrape>();
+      let next = 0;
+      const worker = async () => {
+        while (next < targets.length) {
+          const target = targets[next++];
+          scrapes.set(target, await this.scrape(target));
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(CONCURRENCY, targets.length) }, worker));
+      return { jobs, scrapes };
+    })();
+    this.cache = { at: Date.now(), result };
+    return result;
+  }
+
+  /** One scrape as Prometheus makes it; resolves with the health and Go's lastError text. */
+  private scrape(target: Target): Promise<Scrape> {
+    const started = Date.now();
+    const https = target.url.startsWith('https:');
+    const tls = target.endpoint.tlsConfig ?? {};
+    const path = target.endpoint.path ?? '/metrics';
+    return new Promise((resolve) => {
+      let settled = false;
+      let socket: Socket | TLSSocket | undefined;
+      const done = (error?: string, status?: number) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        socket?.destroy();
+        const lastError = error !== undefined ? `Get "${target.url}": ${error}` : status !== 200 ? `server returned HTTP status ${status} ${STATUS_TEXT[status ?? 0] ?? ''}`.trim() : '';
+        resolve({ health: lastError ? 'down' : 'up', lastError, durationMs: Date.now() - started });
+      };
+      const timer = setTimeout(() => done('context deadline exceeded'), SCRAPE_TIMEOUT_MS);
+      const fail = (error: NodeJS.ErrnoException) => done(goErrorText(error, target, socket?.localPort));
+      const http1 = (s: Socket) => {
+        const req = httpRequest({ createConnection: () => s, path, headers: { accept: 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1', 'user-agent': 'Prometheus/2.53.0' } }, (res) => {
+          res.resume();
+          res.on('end', () => done(undefined, res.statusCode));
+          res.on('error', () => done('unexpected EOF'));
+        });
+        req.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' && e.message === 'socket hang up' ? done('EOF') : fail(e)));
+        req.end();
+      };
+      if (!https) {
+        socket = netConnect({ host: target.host, port: target.port }, () => http1(socket!));
+        socket.on('error', fail);
+        return;
+      }
+      const tlsSocket = tlsConnect({
+        host: target.host, port: target.port, ca: this.readFile(tls.caFile), cert: this.readFile(tls.certFile), key: this.readFile(tls.keyFile),
+        ALPNProtocols: target.endpoint.enableHttp2 === false ? ['http/1.1'] : ['h2', 'http/1.1'],
+        rejectUnauthorized: tls.insecureSkipVerify !== true,
+        // Go verifies the IP against IP SANs, which Istio certificates never carry
+        checkServerIdentity: () => Object.assign(new Error('no IP SANs'), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' }),
+      });
+      socket = tlsSocket;
+      tlsSocket.on('error', fail);
+      tlsSocket.on('end', () => done('EOF'));
+      tlsSocket.on('secureConnect', () => {
+        if (tlsSocket.alpnProtocol !== 'h2') return http1(tlsSocket);
+        const session = http2Connect(`https://${target.host}:${target.port}`, { createConnection: () => tlsSocket });
+        session.on('error', () => done('unexpected EOF'));
+        session.on('close', () => done('unexpected EOF'));
+        const stream = session.request({ ':path': path });
+        stream.on('response', (headers) => {
+          stream.resume();
+          stream.on('end', () => done(undefined, Number(headers[':status'])));
+        });
+        stream.on('error', () => done('unexpected EOF'));
+        stream.end();
+      });
+    });
+  }
+
+  private activeTargets(jobs: Job[], scrapes: Map<Target, Scrape>): object[] {
+    const interval = (j: Job) => j.endpoint.interval ?? '30s';
+    return jobs.flatMap((job) => job.targets.map((t) => {
+      const s = scrapes.get(t)!;
+      return {
+        discoveredLabels: t.discovered, labels: t.labels, scrapePool: job.name, scrapeUrl: t.url, globalUrl: t.url,
+        lastError: s.lastError, lastScrape: new Date().toISOString(), lastScrapeDuration: s.durationMs / 1000, health: s.health,
+        scrapeInterval: interval(job), scrapeTimeout: job.endpoint.scrapeTimeout ?? '10s',
+      };
+    }));
+  }
+
+  /** The configuration the operator would generate, for SCRAPE_POOL_MISSING (jobs without targets). */
+  private configYaml(): string {
+    const jobs = this.jobs().map((job) => ({
+      job_name: job.name, honor_timestamps: true, scrape_interval: job.endpoint.interval ?? '30s', scrape_timeout: job.endpoint.scrapeTimeout ?? '10s',
+      metrics_path: job.endpoint.path ?? '/metrics', scheme: job.endpoint.scheme ?? 'http', enable_http2: job.endpoint.enableHttp2 ?? true,
+      ...(job.endpoint.tlsConfig ? { tls_config: { ca_file: job.endpoint.tlsConfig.caFile, cert_file: job.endpoint.tlsConfig.certFile, key_file: job.endpoint.tlsConfig.keyFile, insecure_skip_verify: job.endpoint.tlsConfig.insecureSkipVerify ?? false } } : {}),
+      kubernetes_sd_configs: [{ role: 'endpointslice', namespaces: { names: namespacesOf(job.monitor, this.state.ofKind('Namespace')) } }],
+    }));
+    return stringify({ global: { scrape_interval: '30s', scrape_timeout: '10s', evaluation_interval: '30s', external_labels: { prometheus: `${this.resource.metadata!.namespace}/${this.resource.metadata!.name}`, prometheus_replica: this.sim.pod.metadata!.name } }, scrape_configs: jobs });
+  }
+}
+
+const namespacesOf = (monitor: Monitor, namespaces: KubeObject[]) => namespaces.map((n) => n.metadata!.name!).filter((n) => inMonitorNamespaces(monitor, n));
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable' };

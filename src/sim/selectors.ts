@@ -1,0 +1,93 @@
+/**
+ * Label and field selectors as the API server parses them from query strings
+ * (k8s.io/apimachinery/pkg/labels and fields). LabelSelector objects are matched by the model's
+ * `matchesLabels`.
+ */
+import type { KubeObject } from '../model/k8s.js';
+
+export class SelectorError extends Error {}
+
+type Requirement =
+  | { key: string; op: 'eq' | 'neq'; value: string }
+  | { key: string; op: 'in' | 'notin'; values: string[] }
+  | { key: string; op: 'exists' | 'notexists' };
+
+export type Matcher = (labels: Record<string, string>) => boolean;
+
+/** Splits on commas outside parentheses: `a in (x,y),b` → [`a in (x,y)`, `b`]. */
+function splitTopLevel(text: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (const ch of text) {
+    if (ch === '(') depth++;
+    if (ch === ')') depth--;
+    if (ch === ',' && depth === 0) {
+      parts.push(current);
+      current = '';
+    } else current += ch;
+  }
+  parts.push(current);
+  return parts.map((p) => p.trim()).filter(Boolean);
+}
+
+function parseRequirement(text: string): Requirement {
+  let m = /^!\s*([^\s=!()]+)$/.exec(text);
+  if (m) return { key: m[1], op: 'notexists' };
+  m = /^([^\s=!()]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(text);
+  if (m) return { key: m[1], op: m[2] as 'in' | 'notin', values: m[3].split(',').map((v) => v.trim()).filter(Boolean) };
+  m = /^([^\s=!()]+)\s*(==|=|!=)\s*([^\s=!(),]*)$/.exec(text);
+  if (m) return { key: m[1], op: m[2] === '!=' ? 'neq' : 'eq', value: m[3] };
+  m = /^([^\s=!()]+)$/.exec(text);
+  if (m) return { key: m[1], op: 'exists' };
+  throw new SelectorError(`unable to parse requirement: ${JSON.stringify(text)}`);
+}
+
+function matches(req: Requirement, labels: Record<string, string>): boolean {
+  const has = Object.prototype.hasOwnProperty.call(labels, req.key);
+  switch (req.op) {
+    case 'eq': return has && labels[req.key] === req.value;
+    case 'neq': return !has || labels[req.key] !== req.value;
+    case 'in': return has && req.values.includes(labels[req.key]);
+    case 'notin': return !has || !req.values.includes(labels[req.key]);
+    case 'exists': return has;
+    case 'notexists': return !has;
+  }
+}
+
+/** `labelSelector=` of a list request. */
+export function parseLabelSelector(text: string): Matcher {
+  const requirements = splitTopLevel(text).map(parseRequirement);
+  return (labels) => requirements.every((r) => matches(r, labels));
+}
+
+/** Fields every kind supports, and the extra ones some kinds do (as kube-apiserver's field label conversions). */
+const FIELDS: Record<string, (o: KubeObject) => string | undefined> = {
+  'metadata.name': (o) => o.metadata?.name,
+  'metadata.namespace': (o) => o.metadata?.namespace ?? '',
+};
+const KIND_FIELDS: Record<string, Record<string, (o: KubeObject) => string | undefined>> = {
+  Pod: {
+    'status.phase': (o) => (o.status as { phase?: string } | undefined)?.phase ?? '',
+    'spec.nodeName': (o) => (o.spec as { nodeName?: string } | undefined)?.nodeName ?? '',
+    'spec.serviceAccountName': (o) => (o.spec as { serviceAccountName?: string } | undefined)?.serviceAccountName ?? '',
+    'status.podIP': (o) => (o.status as { podIP?: string } | undefined)?.podIP ?? '',
+    'spec.restartPolicy': (o) => (o.spec as { restartPolicy?: string } | undefined)?.restartPolicy ?? 'Always',
+  },
+  Secret: { type: (o) => (o as { type?: string }).type ?? '' },
+  Namespace: { 'status.phase': (o) => (o.status as { phase?: string } | undefined)?.phase ?? 'Active' },
+};
+
+/** `fieldSelector=` of a list request: `a=b,c!=d`; an unsupported field is a 400, as the real server says. */
+export function parseFieldSelector(text: string, kind: string): (o: KubeObject) => boolean {
+  const tests = splitTopLevel(text).map((term) => {
+    const m = /^([^=!]+)(==|=|!=)(.*)$/.exec(term);
+    if (!m) throw new SelectorError(`invalid selector: '${text}'; can't understand '${term}'`);
+    const field = m[1].trim();
+    const read = FIELDS[field] ?? KIND_FIELDS[kind]?.[field];
+    if (!read) throw new SelectorError(`"${field}" is not a known field selector: only "${[...Object.keys(FIELDS), ...Object.keys(KIND_FIELDS[kind] ?? {})].join('", "')}"`);
+    const value = m[3].trim();
+    return m[2] === '!=' ? (o: KubeObject) => read(o) !== value : (o: KubeObject) => read(o) === value;
+  });
+  return (o) => tests.every((t) => t(o));
+}

@@ -1,0 +1,248 @@
+/**
+ * The pods' network side: one listener per container port on the pod's loopback address. A pod
+ * with a sidecar that captures the port answers as Envoy's inbound listener does for the port's
+ * effective PeerAuthentication mode:
+ *
+ * - STRICT: TLS only, with a client certificate from the mesh CA (no certificate: alert 116 in TLS
+ *   1.3; an untrusted or expired one: closed after the handshake); plain text is closed (EOF).
+ *   On a port Istio does not take for HTTP, the TCP chain negotiates h2 and forwards the raw
+ *   HTTP/2 to the HTTP/1.1 app, which hangs up (Prometheus: `unexpected EOF`).
+ * - PERMISSIVE: plain text goes to the app; TLS without an `istio*` ALPN matches no filter chain on
+ *   an HTTP port (closed: `EOF`), and passes through to the plain-text app on a sniffed one.
+ * - DISABLE, no sidecar, or a port not captured: the plain-text app (TLS gets its HTTP 400).
+ *
+ * AuthorizationPolicies give 403 `RBAC: access denied`; workload faults give other statuses,
+ * non-metrics bodies, or hostile behaviour. Prometheus pods serve the fake Prometheus API on 9090.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createSecureServer, type Http2SecureServer } from 'node:http2';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import type { PeerAuthentication, Service } from '../model/k8s.js';
+import { inboundCaptured, isIstioHttpPort, mtlsModeFor, type MtlsMode } from '../model/mtls.js';
+import { matchesLabels } from '../model/selectors.js';
+import { authorizationDenies } from './authz.js';
+import { spiffeIdOf, type CertificateAuthority } from './ca.js';
+import { MESH_ROOT_NAMESPACE, resolveTargetPort, type ClusterState, type SimPod } from './cluster.js';
+import type { PodFilesystems } from './filesystem.js';
+import { FakePrometheus } from './prometheus-api.js';
+import type { WorkloadFaults } from './scenario.js';
+
+const SOCKET_TIMEOUT_MS = 60_000;
+const TRICKLE_INTERVAL_MS = 1_000;
+const PLAIN_400 = 'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request';
+const ENVOY_503 = 'upstream connect error or disconnect/reset before headers. reset reason: connection failure';
+
+interface PortContext {
+  sim: SimPod;
+  port: number;
+  /** undefined when no sidecar intercepts the port */
+  mode?: MtlsMode;
+  httpDeclared: boolean;
+  faults: WorkloadFaults;
+  prometheus?: FakePrometheus;
+}
+
+/** The ALPN protocols a TLS ClientHello offers (RFC 7301), from the first bytes of a connection. */
+export function clientHelloAlpn(data: Buffer): string[] {
+  try {
+    let at = 5 + 4 + 2 + 32; // record header, handshake header, version, random
+    at += 1 + data[at]; // session id
+    at += 2 + data.readUInt16BE(at); // cipher suites
+    at += 1 + data[at]; // compression methods
+    const end = at + 2 + data.readUInt16BE(at);
+    at += 2;
+    while (at + 4 <= end) {
+      const type = data.readUInt16BE(at);
+      const length = data.readUInt16BE(at + 2);
+      if (type === 16) {
+        const protocols: string[] = [];
+        for (let p = at + 6; p < at + 4 + length;) {
+          const n = data[p];
+          protocols.push(data.subarray(p + 1, p + 1 + n).toString('latin1'));
+          p += 1 + n;
+        }
+        return protocols;
+      }
+      at += 4 + length;
+    }
+  } catch {
+    // a truncated hello: treat as offering nothing
+  }
+  return [];
+}
+
+const principalOf = (socket: unknown): string | undefined => {
+  const san = (socket as TLSSocket).getPeerCertificate?.()?.subjectaltname;
+  return san ? /URI:spiffe:\/\/([^,\s]+)/.exec(san)?.[1] : undefined;
+};
+
+const METRICS_BODY = (sim: SimPod) => [
+  '# HELP http_requests_total Total HTTP requests served.',
+  '# TYPE http_requests_total counter',
+  `http_requests_total{code="200",method="get",pod="${sim.pod.metadata?.name}"} 1027`,
+  `http_requests_total{code="500",method="get",pod="${sim.pod.metadata?.name}"} 3`,
+  '# HELP process_resident_memory_bytes Resident memory size in bytes.',
+  '# TYPE process_resident_memory_bytes gauge',
+  'process_resident_memory_bytes 2.4576e+07',
+  '# HELP up_and_serving Whether the app serves requests.',
+  '# TYPE up_and_serving gauge',
+  'up_and_serving 1',
+  '',
+].join('\n');
+
+export class SidecarFleet {
+  private readonly listeners: NetServer[] = [];
+  private readonly sockets = new Set<Socket>();
+  private readonly contexts = new Map<string, PortContext>();
+  private readonly plain: HttpServer;
+  /** TLS servers by identity and chain kind; sockets are handed to them after the first bytes are read */
+  private readonly tlsServers = new Map<string, Http2SecureServer | TlsServer>();
+
+  constructor(private readonly state: ClusterState, private readonly meshCa: CertificateAuthority, private readonly filesystems: PodFilesystems) {
+    this.plain = createHttpServer((req, res) => this.respond(req, res));
+  }
+
+  async start(): Promise<void> {
+    const peerAuthentications = this.state.ofKind('PeerAuthentication') as PeerAuthentication[];
+    const services = this.state.ofKind('Service') as Service[];
+    for (const sim of this.state.pods) {
+      const namespace = sim.pod.metadata!.namespace!;
+      const labels = sim.pod.metadata?.labels ?? {};
+      const prometheus = sim.prometheus ? new FakePrometheus(this.state, this.filesystems, sim) : undefined;
+      for (const containerPort of (sim.pod.spec?.containers ?? []).flatMap((c) => c.ports ?? [])) {
+        const port = containerPort.containerPort!;
+        const captured = sim.injected && inboundCaptured({ metadata: sim.pod.metadata, spec: sim.pod.spec }, port);
+        const servicePorts = services
+          .filter((s) => s.metadata?.namespace === namespace && s.spec?.selector && matchesLabels({ matchLabels: s.spec.selector }, labels))
+          .flatMap((s) => s.spec?.ports ?? [])
+          .filter((p) => resolveTargetPort(sim.pod, p.targetPort, p.port) === port);
+        const context: PortContext = {
+          sim, port, httpDeclared: servicePorts.some(isIstioHttpPort),
+          mode: captured ? mtlsModeFor(peerAuthentications, MESH_ROOT_NAMESPACE, namespace, labels, port) : undefined,
+          faults: this.state.scenario.faults.workloads?.[sim.workload] ?? {},
+          prometheus: prometheus && port === 9090 ? prometheus : undefined,
+        };
+        this.contexts.set(`${sim.ip}:${port}`, context);
+        await this.listen(context);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await Promise.all(this.listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve()))));
+    this.plain.close();
+    for (const server of this.tlsServers.values()) server.close();
+  }
+
+  private listen(context: PortContext): Promise<void> {
+    const server = createNetServer((socket) => this.accept(socket, context));
+    this.listeners.push(server);
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(context.port, context.sim.ip, () => resolve());
+    });
+  }
+
+  private accept(socket: Socket, context: PortContext): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    socket.setTimeout(SOCKET_TIMEOUT_MS, () => socket.destroy());
+    if (context.faults.behaviour === 'reset') return void socket.resetAndDestroy();
+    if (context.faults.behaviour === 'hang') return; // accepted, never answered; the timeout ends it
+    socket.once('data', (first: Buffer) => {
+      socket.pause();
+      socket.unshift(first);
+      this.dispatch(socket, context, first);
+    });
+  }
+
+  private dispatch(socket: Socket, context: PortContext, first: Buffer): void {
+    const isTls = first[0] === 0x16;
+    const plainApp = (): void => {
+      if (isTls) socket.end(PLAIN_400);
+      else this.plain.emit('connection', socket);
+    };
+    switch (context.mode) {
+      case undefined:
+      case 'DISABLE':
+        return plainApp();
+      case 'STRICT':
+        return isTls ? void this.tlsServer(context).emit('connection', socket) : void socket.destroy();
+      case 'PERMISSIVE':
+        if (!isTls) return plainApp();
+        if (clientHelloAlpn(first).some((p) => p.startsWith('istio'))) return void this.tlsServer(context).emit('connection', socket);
+        return context.httpDeclared ? void socket.destroy() : plainApp();
+    }
+  }
+
+  /** The sidecar's TLS server for the pod's identity: the HTTP chain (h2 or HTTP/1.1) or the TCP chain. */
+  private tlsServer(context: PortContext): Http2SecureServer | TlsServer {
+    const spiffeId = spiffeIdOf(this.state.scenario.trustDomain, context.sim.pod.metadata!.namespace!, context.sim.pod.spec?.serviceAccountName ?? 'default');
+    const key = `${spiffeId} ${context.httpDeclared ? 'http' : 'tcp'}`;
+    let server = this.tlsServers.get(key);
+    if (server) return server;
+    const issued = this.meshCa.workloadCertFor(spiffeId);
+    const options = {
+      key: issued.keyPem, cert: issued.chainPem, ca: this.meshCa.rootPem, requestCert: true, rejectUnauthorized: true, ALPNProtocols: ['h2', 'http/1.1'],
+    };
+    if (context.httpDeclared) {
+      server = createSecureServer({ ...options, allowHTTP1: true }, (req, res) => this.respond(req as unknown as IncomingMessage, res as unknown as ServerResponse));
+    } else {
+      server = createTlsServer(options, (tlsSocket) => {
+        if (tlsSocket.alpnProtocol === 'h2') {
+          // raw HTTP/2 reaches an HTTP/1.1 app, which hangs up
+          tlsSocket.once('data', () => tlsSocket.destroy());
+          return;
+        }
+        this.plain.emit('connection', tlsSocket);
+      });
+    }
+    server.on('tlsClientError', () => undefined);
+    this.tlsServers.set(key, server);
+    return server;
+  }
+
+  private respond(req: IncomingMessage, res: ServerResponse): void {
+    const context = this.contexts.get(`${req.socket.localAddress}:${req.socket.localPort}`);
+    if (!context) return void res.writeHead(500).end();
+    if (context.prometheus) return context.prometheus.handle(req, res);
+    const viaSidecar = context.mode !== undefined;
+    const envoyHeaders = viaSidecar ? { server: 'istio-envoy', 'x-envoy-upstream-service-time': '2' } : {};
+    const path = (req.url ?? '/').split('?')[0];
+    const send = (status: number, contentType: string, body: string) => {
+      res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), ...envoyHeaders });
+      res.end(body);
+    };
+    if (viaSidecar) {
+      const namespace = context.sim.pod.metadata!.namespace!;
+      const denied = authorizationDenies(this.state.ofKind('AuthorizationPolicy'), MESH_ROOT_NAMESPACE, namespace, context.sim.pod.metadata?.labels ?? {}, {
+        principal: principalOf(req.socket), port: context.port, path, method: req.method ?? 'GET',
+      });
+      if (denied) return send(403, 'text/plain', 'RBAC: access denied');
+    }
+    const { faults } = context;
+    if (faults.httpStatus === 503 && viaSidecar) return send(503, 'text/plain', ENVOY_503);
+    if (faults.httpStatus) return send(faults.httpStatus, 'text/plain; charset=utf-8', `${faults.httpStatus} simulated failure\n`);
+    if (path !== '/metrics') return send(404, 'text/plain; charset=utf-8', '404 page not found\n');
+    if (faults.body === 'html') return send(200, 'text/html; charset=utf-8', '<!DOCTYPE html><html><head><title>Orders</title></head><body><h1>Welcome</h1></body></html>\n');
+    if (faults.body === 'json') return send(200, 'application/json', '{"status":"ok","uptime":12345}\n');
+    const body = METRICS_BODY(context.sim);
+    if (faults.behaviour === 'trickle') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', ...envoyHeaders });
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (sent >= body.length) {
+          clearInterval(timer);
+          return void res.end();
+        }
+        res.write(body[sent++]);
+      }, TRICKLE_INTERVAL_MS);
+      res.on('close', () => clearInterval(timer));
+      return;
+    }
+    send(200, 'text/plain; version=0.0.4; charset=utf-8', body);
+  }
+}
