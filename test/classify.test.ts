@@ -72,6 +72,15 @@ const WORDINGS: [string, string, string[]][] = [
   ['"INVALID" is not a valid start token', 'SCRAPE_NOT_METRICS', []],
   ['text format parsing error in line 1: invalid metric name', 'SCRAPE_NOT_METRICS', []],
   ['expected a valid start token, got "<" ("INVALID") while parsing: "<"', 'SCRAPE_NOT_METRICS', []],
+  // Logs and events around Prometheus (rows 2, 4, 5, 7, 17, 19, 21, 22)
+  ['admission webhook "sidecar-injector.istio.io" denied the request: invalid value \'proxyMetadata: [\' for annotation \'proxy.istio.io/config\': failed to convert to apply proxy config: yaml: line 1', 'PROXY_CONFIG_INVALID', []],
+  ['Pod "prometheus-k8s-0" is invalid: spec.containers[1].volumeMounts[2].name: Not found: "istio-certs"', 'CERTS_VOLUME_MISSING', []],
+  ['error when output the resource: failed to write data to file key.pem: open /etc/istio-output-certs/key.pem: read-only file system', 'CERTS_PATH_MISMATCH', ['USER_VOLUME_MOUNT_MISSING']],
+  ['msg="error creating new scrape pool" err="error creating HTTP client: unable to read specified client cert (/etc/prom-certs/cert-chain.pem) & key (/etc/prom-certs/key.pem): open /etc/prom-certs/cert-chain.pem: no such file or directory" scrape_pool=serviceMonitor/apps/web/0', 'CERT_FILE_MISSING', ['STARTUP_RACE']],
+  ['ServiceMonitor apps/web was rejected due to invalid configuration: endpoints[0]: it accesses file system via tls config which Prometheus specification prohibits', 'FS_ACCESS_DENIED', []],
+  ['upstream connect error or disconnect/reset before headers. reset reason: connection failure, transport failure reason: TLS error: 268435703:SSL routines:OPENSSL_internal:WRONG_VERSION_NUMBER', 'INBOUND_CAPTURED', []],
+  ['"GET /metrics HTTP/1.1" 404 NR route_not_found', 'OUTBOUND_CAPTURED', []],
+  ['"GET /metrics HTTP/1.1" 503 UF upstream_reset_before_response_started{connection_failure,delayed_connect_error:_111}', 'SCRAPE_HTTP_ERROR', []],
 ];
 
 describe('classifyLastError', () => {

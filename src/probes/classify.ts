@@ -66,7 +66,7 @@ const RULES: readonly Rule[] = [
   { pattern: /failed to find any PEM data|failed to parse (?:certificate|private key)|unable to use specified CA cert/i, causes: FILES_UNPARSABLE },
   { pattern: /permission denied/i, causes: FILES_UNREADABLE },
   { pattern: /no such file or directory/i, causes: FILES_ABSENT },
-  { pattern: /unable to (?:read|load|use) specified (?:CA cert|client cert)|unable to read (?:CA cert|file)|error creating HTTP client/i, causes: FILE_PROBLEMS },
+  { pattern: /unable to (?:read|load|use) specified (?:CA cert|client cert)|unable to read (?:CA cert|file)|error creating (?:HTTP client|new scrape pool)/i, causes: FILE_PROBLEMS },
 
   // ── Alerts the target's sidecar sends (Envoy / BoringSSL), `remote error: tls: <alert>` ──────────
   { pattern: /remote error: tls: unknown certificate authority/i, causes: [
@@ -162,6 +162,30 @@ const RULES: readonly Rule[] = [
   // ── Not metrics ────────────────────────────────────────────────────────────────────────────────
   { pattern: /received unsupported Content-Type|is not a valid start token|text format parsing error|invalid metric type|expected a valid start token|expected equal|unsupported character in float|data does not end with # EOF|expected label name|invalid UTF-8 label value/i, causes: [
     { code: 'SCRAPE_NOT_METRICS', why: 'the answer is not Prometheus text or OpenMetrics: wrong path or port' },
+  ] },
+
+  // ── Texts from around Prometheus that users paste too: injector, operator and sidecar logs ──────
+  { pattern: /for annotation 'proxy\.istio\.io\/config'|failed to convert to apply proxy config/i, causes: [
+    { code: 'PROXY_CONFIG_INVALID', why: 'the injector rejects the pod: proxy.istio.io/config is not a ProxyConfig mapping' },
+  ] },
+  { pattern: /volumeMounts\[\d+\]\.name: Not found/i, causes: [
+    { code: 'CERTS_VOLUME_MISSING', why: 'userVolumeMount or a container mount names a volume the pod lacks' },
+  ] },
+  { pattern: /failed to write data to file|error when output the resource/i, causes: [
+    { code: 'CERTS_PATH_MISMATCH', why: "the sidecar writes OUTPUT_CERTS outside its mount of the shared volume, onto its read-only root" },
+    { code: 'USER_VOLUME_MOUNT_MISSING', why: 'the sidecar does not mount the shared volume at OUTPUT_CERTS' },
+  ] },
+  { pattern: /accesses file system via tls config which Prometheus specification prohibits/i, causes: [
+    { code: 'FS_ACCESS_DENIED', why: 'arbitraryFSAccessThroughSMs.deny: true makes the operator reject monitors that read TLS files' },
+  ] },
+  { pattern: /WRONG_VERSION_NUMBER/, causes: [
+    { code: 'INBOUND_CAPTURED', why: "meshed clients reach Prometheus with mTLS through its sidecar's inbound capture" },
+  ] },
+  { pattern: /route_not_found/i, causes: [
+    { code: 'OUTBOUND_CAPTURED', why: "the scrape passes through Prometheus's own sidecar, which has no route for the pod IP" },
+  ] },
+  { pattern: /delayed_connect_error/i, causes: [
+    { code: 'SCRAPE_HTTP_ERROR', why: "the target's sidecar cannot connect to the app (it binds to localhost, or the port is wrong)" },
   ] },
 
   // ── Reaching the target ────────────────────────────────────────────────────────────────────────
