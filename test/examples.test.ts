@@ -30,6 +30,16 @@ const EXAMPLES: ExampleCase[] = [
   { example: 'broken/outbound-captured.yaml', exitCode: 1, codes: ['OUTBOUND_CAPTURED'] },
   { example: 'broken/rbac-unbound.yaml', exitCode: 1, codes: ['PROMETHEUS_RBAC_MISSING'] },
   { example: 'broken/startup-race.yaml', exitCode: 1, codes: ['STARTUP_RACE'], args: ['--fail-on', 'warning'] },
+  // Monitors (monitors.*)
+  { example: 'broken/monitor-seed-typo.yaml', exitCode: 1, codes: ['MONITOR_INVALID'] },
+  { example: 'broken/monitor-not-selected.yaml', exitCode: 1, codes: ['MONITOR_NOT_SELECTED'] },
+  { example: 'broken/monitor-port-number-not-name.yaml', exitCode: 1, codes: ['MONITOR_PORT_NOT_FOUND'] },
+  { example: 'broken/monitor-sidecar-path.yaml', exitCode: 1, codes: ['MONITOR_TLS_PATH_UNMOUNTED'] },
+  { example: 'broken/monitor-no-insecure-skip-verify.yaml', exitCode: 1, codes: ['MONITOR_VERIFY_SPIFFE'] },
+  { example: 'broken/monitor-scrape-class-override.yaml', exitCode: 1, codes: ['SCRAPE_CLASS_TLS_OVERRIDE', 'MONITOR_VERIFY_SPIFFE'] },
+  { example: 'broken/monitor-http-on-strict.yaml', exitCode: 1, codes: ['MONITOR_SCHEME_HTTP_ON_STRICT'] },
+  { example: 'broken/monitor-https-on-permissive.yaml', exitCode: 1, codes: ['MONITOR_TLS_ON_PLAINTEXT'] },
+  { example: 'broken/monitor-tcp-port.yaml', exitCode: 1, codes: ['MONITOR_PORT_PROTOCOL'], args: ['--fail-on', 'warning'] },
   { example: 'informational/inbound-captured.yaml', exitCode: 0, codes: ['INBOUND_CAPTURED'] },
 ];
 
