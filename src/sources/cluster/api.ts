@@ -184,19 +184,21 @@ export class ApiClient {
 
   /**
    * A GET whose status the caller judges (the service proxy answers with the target's status).
-   * Connection failures are retried once, then make the server unreachable; 401 does at once.
+   * Connection failures are retried once, then make the server unreachable; 401 does at once. A
+   * proxied GET that times out only fails itself: the API server may be waiting for a slow backend.
    */
-  async getRaw(path: string, timeoutMs?: number): Promise<RawResponse> {
+  async getRaw(path: string, options: { timeoutMs?: number; proxied?: boolean } = {}): Promise<RawResponse> {
     return this.withSlot(async () => {
       for (let attempt = 1; ; attempt++) {
         if (this.unreachable) throw this.unreachable;
         try {
-          const response = await this.request(path, Math.min(timeoutMs ?? Infinity, this.stepTimeout()));
+          const response = await this.request(path, Math.min(options.timeoutMs ?? Infinity, this.stepTimeout()));
           if (response.status === 401) throw this.markUnreachable('it refuses our credentials (401 Unauthorized)');
           return response;
         } catch (error) {
           if (error instanceof ClusterUnreachable || error instanceof DeadlineReached) throw error;
           const code = (error as NodeJS.ErrnoException).code ?? '';
+          if (options.proxied && code === 'TIMEOUT') throw error;
           if (CONNECTION_FAILURES.has(code) && attempt < 2) continue;
           throw this.markUnreachable(describeNetworkError(error));
         }

@@ -39,7 +39,7 @@ export function makeKubeAccess(k8s: ClientNode, client: ApiClient): KubeAccess {
       const endpoint = target.service
         ? `services/${encodeURIComponent(target.service)}:${target.port}`
         : `pods/${encodeURIComponent(target.pod ?? '')}:${target.port}`;
-      const response = await client.getRaw(`/api/v1/namespaces/${encodeURIComponent(target.namespace)}/${endpoint}/proxy${path.startsWith('/') ? path : `/${path}`}`, options.timeoutMs);
+      const response = await client.getRaw(`/api/v1/namespaces/${encodeURIComponent(target.namespace)}/${endpoint}/proxy${path.startsWith('/') ? path : `/${path}`}`, { timeoutMs: options.timeoutMs, proxied: true });
       return { status: response.status, body: response.body };
     },
   };
@@ -60,7 +60,8 @@ async function execOnce(k8s: ClientNode, client: ApiClient, request: ExecRequest
   const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];
   const collect = (into: Buffer[]) => new Writable({ write(chunk: Buffer, _enc, done) { into.push(chunk); done(); } });
-  const stdin = request.stdin === undefined ? null : new PassThrough();
+  // Empty stdin is no stdin: the command reads EOF at once, on every protocol version.
+  const stdin = request.stdin ? new PassThrough() : null;
   const streams = { stdin, stdout: collect(stdout), stderr: collect(stderr) };
   const exec = new k8s.Exec(client.kubeConfig, channelSocket(client.kubeConfig, client.server, timeoutMs));
 
@@ -103,7 +104,8 @@ function startExec(exec: Exec, request: ExecRequest, streams: { stdin: PassThrou
 
 /**
  * Sends stdin. Only the v5 protocol can say "stdin ended" without closing the whole socket, so on
- * older protocols the stream is left open (client-node would close the socket and lose the output).
+ * v4 the stream is left open (client-node would close the socket and lose the output); a command
+ * that waits for EOF then ends by the exec's timeout.
  */
 function writeStdin(stdin: PassThrough, text: string, ws: WebSocket): void {
   stdin.write(text);

@@ -2,12 +2,13 @@
  * What the monitors point at, live: the Services their selectors match, the EndpointSlices of those
  * Services (Endpoints on a server without discovery.k8s.io), and the running pods behind them (as
  * `workloads`). Every list carries the monitor's or the Service's selector, so the number of
- * requests follows the number of monitors, Services and namespaces, never the number of pods.
+ * requests follows the number of monitors and namespaces, not the number of Services or pods
+ * (beyond the pages of a long list).
  */
 import type { TargetWorkload } from '../../model/inventory.js';
 import type { EndpointSlice, KubeObject, LabelSelector, Monitor, Pod, Service } from '../../model/k8s.js';
-import { nameOf, namespaceOf } from '../../model/k8s.js';
-import { monitorNamespaces } from '../../model/selectors.js';
+import { labelsOf, nameOf, namespaceOf } from '../../model/k8s.js';
+import { matchesLabels, monitorNamespaces } from '../../model/selectors.js';
 import { RESOURCES, type ApiResource, type ListQuery } from './api.js';
 import type { ClusterReader } from './reader.js';
 
@@ -73,14 +74,41 @@ export async function listEndpointSlices(reader: ClusterReader, services: readon
 }
 
 export async function listTargetPods(reader: ClusterReader, services: readonly Service[], podMonitors: readonly Monitor[]): Promise<TargetWorkload[]> {
+  const skipped = 'the checks of the monitored pods (sidecar and mTLS mode of each target)';
   const running = { fieldSelector: 'status.phase=Running' };
-  const behindServices = services.flatMap((s): ScopedQuery[] => {
+  const [behindServices, monitored] = await Promise.all([
+    Promise.all(unionQueries(services).map(async ({ namespace, labelSelector, selectors }) => {
+      const pods = await reader.list<Pod>(RESOURCES.pods, namespace, { ...running, labelSelector }, skipped);
+      return pods.filter((p) => selectors.some((selector) => matchesLabels({ matchLabels: selector }, labelsOf(p))));
+    })),
+    listEach<Pod>(reader, RESOURCES.pods, monitorQueries(podMonitors, running), skipped),
+  ]);
+  const byIdentity = new Map<string, Pod>();
+  for (const pod of [...behindServices.flat(), ...monitored]) byIdentity.set(`${namespaceOf(pod)}/${nameOf(pod)}`, pod);
+  return [...byIdentity.values()].map((pod) => ({ object: pod, namespace: namespaceOf(pod), template: { metadata: pod.metadata, spec: pod.spec } }));
+}
+
+/**
+ * One list per namespace and selector shape for the pods behind many Services: selectors on the
+ * same keys become `key in (v1,v2,…)` (a superset, filtered here exactly), so a fleet of a hundred
+ * Services costs one request, not a hundred.
+ */
+function unionQueries(services: readonly Service[]): { namespace: string; labelSelector: string; selectors: Record<string, string>[] }[] {
+  const groups = new Map<string, { namespace: string; keys: string[]; selectors: Record<string, string>[] }>();
+  for (const s of services) {
     const selector = s.spec?.selector;
-    if (!selector || !Object.keys(selector).length) return []; // no selector: endpoints managed by hand
-    return [{ namespace: namespaceOf(s), query: { ...running, labelSelector: labelSelectorQuery({ matchLabels: selector }) } }];
-  });
-  const pods = await listEach<Pod>(reader, RESOURCES.pods, [...behindServices, ...monitorQueries(podMonitors, running)], 'the checks of the monitored pods (sidecar and mTLS mode of each target)');
-  return pods.map((pod) => ({ object: pod, namespace: namespaceOf(pod), template: { metadata: pod.metadata, spec: pod.spec } }));
+    if (!selector || !Object.keys(selector).length) continue; // no selector: endpoints managed by hand
+    const keys = Object.keys(selector).sort();
+    const id = `${namespaceOf(s)}|${keys.join(',')}`;
+    const group = groups.get(id) ?? { namespace: namespaceOf(s), keys, selectors: [] };
+    group.selectors.push(selector);
+    groups.set(id, group);
+  }
+  return [...groups.values()].map(({ namespace, keys, selectors }) => ({
+    namespace,
+    selectors,
+    labelSelector: keys.map((k) => `${k} in (${[...new Set(selectors.map((sel) => sel[k]))].join(',')})`).join(','),
+  }));
 }
 
 interface Endpoints extends KubeObject {
