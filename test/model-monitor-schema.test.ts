@@ -100,7 +100,7 @@ describe('validateMonitor', () => {
 
   it("rejects the seed's ServiceMonitor (iVersion typo) with the paths of its errors", () => {
     const [seed] = docs('/work/shared/examples/seed/service-monitor.yaml');
-    expect(validateMonitor('ServiceMonitor', seed)).toEqual(['apiVersion: required', 'iVersion: unknown field']);
+    expect(validateMonitor('ServiceMonitor', seed)).toEqual(['apiVersion: required', 'iVersion: unknown field (did you mean apiVersion?)']);
   });
 
   it("accepts the operator's getting-started monitors", () => {
@@ -126,7 +126,7 @@ describe('validateMonitor', () => {
       'spec.endpoints[0].targetPort: must be integer or string',
       'spec.endpoints[0].params.a: must be array',
       'spec.endpoints[0].tlsConfig.insecureSkipVerify: must be boolean',
-      'spec.endpoints[0].tlsConfig.caFiel: unknown field',
+      'spec.endpoints[0].tlsConfig.caFiel: unknown field (did you mean caFile?)',
     ]));
   });
 

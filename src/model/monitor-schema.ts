@@ -125,7 +125,8 @@ export function monitorSchema(kind: MonitorKind): Schema {
   }, ['apiVersion', 'kind', 'metadata', 'spec']);
 }
 
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+// verbose: errors carry their schema, whose property names suggest what a misspelt field meant.
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
 const validators = {
   ServiceMonitor: ajv.compile(monitorSchema('ServiceMonitor')),
   PodMonitor: ajv.compile(monitorSchema('PodMonitor')),
@@ -148,9 +149,11 @@ function describeError(error: ErrorObject): string {
     case 'additionalProperties': {
       const field = String(params.additionalProperty);
       const where = jsonPath(error.instancePath, field);
-      return FILE_FIELDS.includes(field) && POD_MONITOR_TLS_CONFIG.test(path)
-        ? `${where}: unknown field (a PodMonitor's tlsConfig cannot name files; the Istio files reach PodMonitors only through a Prometheus scrape class)`
-        : `${where}: unknown field`;
+      if (FILE_FIELDS.includes(field) && POD_MONITOR_TLS_CONFIG.test(path))
+        return `${where}: unknown field (a PodMonitor's tlsConfig cannot name files; the Istio files reach PodMonitors only through a Prometheus scrape class)`;
+      const known = Object.keys((error.parentSchema as Schema | undefined)?.properties ?? {});
+      const meant = known.find((name) => editDistance(name.toLowerCase(), field.toLowerCase()) <= 2);
+      return `${where}: unknown field${meant ? ` (did you mean ${meant}?)` : ''}`;
     }
     case 'required':
       return `${jsonPath(error.instancePath, String(params.missingProperty))}: required`;
@@ -172,4 +175,17 @@ export function validateMonitor(kind: MonitorKind, object: unknown): string[] {
   const validate = validators[kind];
   if (validate(object)) return [];
   return [...new Set((validate.errors ?? []).map((e) => describeError(e)))];
+}
+
+/** Levenshtein distance, with an adjacent swap counted as two edits: enough to spot a typo. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }
