@@ -36,9 +36,19 @@ function suffix(seed: string, length: number): string {
   return Array.from(digest.subarray(0, length), (b) => ALPHANUMS[b % ALPHANUMS.length]).join('');
 }
 
-/** 127.0.0.2 is left free; pods get 127.0.1.1 onwards (254 per /24), far from the API server's 127.0.0.1. */
-function podAddress(index: number): string {
-  return `127.0.${1 + Math.floor(index / 254)}.${1 + (index % 254)}`;
+/**
+ * Pods get loopback addresses in a block of their own (127.<A>.<B>.1 onwards, 254 per /24), so that
+ * several simulated meshes (parallel tests, a demo) never share an address: the block is chosen
+ * at random (see `randomAddressBlock`) and the start retried elsewhere if taken.
+ */
+function podAddress(block: number, index: number): string {
+  const third = (block & 0xff) + Math.floor(index / 254);
+  return `127.${block >> 8}.${third}.${1 + (index % 254)}`;
+}
+
+/** A random pod address block: second octet 1–250, third octet 0–127 (room for 32 000 pods above it). */
+export function randomAddressBlock(): number {
+  return ((1 + Math.floor(Math.random() * 250)) << 8) | Math.floor(Math.random() * 128);
 }
 
 export class ClusterState {
@@ -52,7 +62,7 @@ export class ClusterState {
   /** the API server's CA, which kube-root-ca.crt holds */
   readonly apiCaPem: string;
 
-  constructor(readonly scenario: Scenario, roots: { meshRootPem: string; apiCaPem: string }) {
+  constructor(readonly scenario: Scenario, roots: { meshRootPem: string; apiCaPem: string }, readonly addressBlock = randomAddressBlock()) {
     this.meshRootPem = roots.meshRootPem;
     this.apiCaPem = roots.apiCaPem;
     build(this);
@@ -239,7 +249,7 @@ function runningStatus(pod: Pod, ip: string): Pod['status'] {
 }
 
 function schedule(state: ClusterState, admitted: { pod: Pod; injected: boolean }, workload: string, prometheus?: PrometheusResource): SimPod {
-  const ip = podAddress(state.pods.length);
+  const ip = podAddress(state.addressBlock, state.pods.length);
   const pod = { ...admitted.pod, spec: { ...admitted.pod.spec, nodeName: NODE_NAME }, status: runningStatus(admitted.pod, ip) };
   const sim: SimPod = { pod, ip, workload, injected: admitted.injected, prometheus };
   state.pods.push(sim);

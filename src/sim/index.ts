@@ -44,14 +44,32 @@ export interface SimulatedMesh {
   stop(): Promise<void>;
 }
 
+const ADDRESS_ATTEMPTS = 5;
+
+/** The cluster's objects and its pods' listeners, in an address block no other mesh on this machine uses. */
+async function startPods(scenario: Scenario, meshCa: CertificateAuthority, apiCaPem: string) {
+  for (let attempt = 1; ; attempt++) {
+    const state = new ClusterState(scenario, { meshRootPem: meshCa.rootPem, apiCaPem });
+    const filesystems = new PodFilesystems(state, meshCa);
+    const sidecars = new SidecarFleet(state, meshCa, filesystems);
+    try {
+      await sidecars.start();
+      return { state, filesystems, sidecars };
+    } catch (error) {
+      await sidecars.stop();
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= ADDRESS_ATTEMPTS) throw error;
+    }
+  }
+}
+
 export async function startSimulatedMesh(scenario: Scenario | string, options: { dir?: string } = {}): Promise<SimulatedMesh> {
   const resolved = typeof scenario === 'string' ? await loadScenario(scenario) : scenario;
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'asm-prom-sim-'));
   const meshCa = new CertificateAuthority(resolved.trustDomain, resolved.intermediateCa);
   const apiCa = new CertificateAuthority('asm-prom simulated cluster', false);
-  const state = new ClusterState(resolved, { meshRootPem: meshCa.rootPem, apiCaPem: apiCa.rootPem });
-  const filesystems = new PodFilesystems(state, meshCa);
-  const sidecars = new SidecarFleet(state, meshCa, filesystems);
+  const stops: (() => Promise<void> | void)[] = [];
+  const { state, filesystems, sidecars } = await startPods(resolved, meshCa, apiCa.rootPem);
+  stops.push(() => sidecars.stop());
   const proxy = new ProxyService(state);
   const exec = new ExecService(state, filesystems, dir);
   const certUser = apiCa.issueTls('asm-prom-cert-user', { organization: 'system:masters' });
@@ -61,10 +79,7 @@ export async function startSimulatedMesh(scenario: Scenario | string, options: {
     tls: { ...apiCa.issueTls('kube-apiserver', { dns: ['localhost', 'kubernetes', 'kubernetes.default.svc'], ips: ['127.0.0.1'] }), caPem: apiCa.rootPem },
     handlers: { exec: (req, socket, head, target, url) => exec.handleUpgrade(req, socket, head, target, url), proxy: (req, res, target, url) => proxy.handle(req, res, target, url) },
   });
-  const stops: (() => Promise<void> | void)[] = [];
   try {
-    await sidecars.start();
-    stops.push(() => sidecars.stop());
     stops.push(() => proxy.stop());
     const server = await api.listen();
     stops.push(() => api.close());

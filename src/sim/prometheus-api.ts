@@ -199,13 +199,19 @@ export class FakePrometheus {
         socket.on('error', fail);
         return;
       }
-      const tlsSocket = tlsConnect({
+      let tlsSocket: TLSSocket;
+      try {
+        tlsSocket = tlsConnect({
         host: target.host, port: target.port, ca: this.readFile(tls.caFile), cert: this.readFile(tls.certFile), key: this.readFile(tls.keyFile),
         ALPNProtocols: target.endpoint.enableHttp2 === false ? ['http/1.1'] : ['h2', 'http/1.1'],
         rejectUnauthorized: tls.insecureSkipVerify !== true,
         // Go verifies the IP against IP SANs, which Istio certificates never carry
         checkServerIdentity: () => Object.assign(new Error('no IP SANs'), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' }),
-      });
+        });
+      } catch {
+        // prometheus/common loads the pair at each handshake; a torn pair fails every scrape
+        return done(`unable to use specified client cert (${tls.certFile}) & key (${tls.keyFile}): tls: private key does not match public key`);
+      }
       socket = tlsSocket;
       tlsSocket.on('error', fail);
       tlsSocket.on('end', () => done('EOF'));

@@ -32,7 +32,7 @@ export function isForbidden(rules: readonly ForbidRule[] | undefined, a: Resourc
 /** The kube-apiserver wording of a denial. */
 export function forbiddenMessage(user: string, a: ResourceAttributes): string {
   const [resource, subresource] = a.resource.split('/');
-  const what = `${resource}${a.name ? ` "${a.name}"` : ''}`;
+  const what = `${resource}${a.group ? `.${a.group}` : ''}${a.name ? ` "${a.name}"` : ''}`;
   const scope = a.namespace ? `in the namespace "${a.namespace}"` : 'at the cluster scope';
   return `${what} is forbidden: User "${user}" cannot ${a.verb} resource "${resource}"${subresource ? `/${subresource}` : ''} in API group "${a.group}" ${scope}`;
 }

@@ -131,9 +131,8 @@ export class SidecarFleet {
 
   async stop(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
-    await Promise.all(this.listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve()))));
-    this.plain.close();
-    for (const server of this.tlsServers.values()) server.close();
+    // the HTTP and TLS servers never listen (sockets are handed to them): closing the listeners is enough
+    await Promise.all(this.listeners.filter((l) => l.listening).map((l) => new Promise<void>((resolve) => l.close(() => resolve()))));
   }
 
   private listen(context: PortContext): Promise<void> {
@@ -154,26 +153,33 @@ export class SidecarFleet {
     if (context.faults.behaviour === 'hang') return; // accepted, never answered; the timeout ends it
     socket.once('data', (first: Buffer) => {
       socket.pause();
-      socket.unshift(first);
       this.dispatch(socket, context, first);
     });
   }
 
   private dispatch(socket: Socket, context: PortContext, first: Buffer): void {
     const isTls = first[0] === 0x16;
+    // The HTTP server parses straight from the socket's handle, past any unshifted bytes, so the
+    // first chunk is replayed as a 'data' event; a TLS socket reads what was unshifted.
     const plainApp = (): void => {
-      if (isTls) socket.end(PLAIN_400);
-      else this.plain.emit('connection', socket);
+      if (isTls) return void socket.end(PLAIN_400);
+      this.plain.emit('connection', socket);
+      socket.emit('data', first);
+      socket.resume();
+    };
+    const toTls = (): void => {
+      socket.unshift(first);
+      this.tlsServer(context).emit('connection', socket);
     };
     switch (context.mode) {
       case undefined:
       case 'DISABLE':
         return plainApp();
       case 'STRICT':
-        return isTls ? void this.tlsServer(context).emit('connection', socket) : void socket.destroy();
+        return isTls ? toTls() : void socket.destroy();
       case 'PERMISSIVE':
         if (!isTls) return plainApp();
-        if (clientHelloAlpn(first).some((p) => p.startsWith('istio'))) return void this.tlsServer(context).emit('connection', socket);
+        if (clientHelloAlpn(first).some((p) => p.startsWith('istio'))) return toTls();
         return context.httpDeclared ? void socket.destroy() : plainApp();
     }
   }
