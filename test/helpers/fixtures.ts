@@ -32,7 +32,8 @@ export function loadFixtureCases(root = CHECK_FIXTURES): FixtureCase[] {
       const path = join(dir, entry);
       const isDir = statSync(path).isDirectory();
       const text = isDir ? (existsSync(join(path, 'case.txt')) ? readFileSync(join(path, 'case.txt'), 'utf8') : '') : readFileSync(path, 'utf8');
-      const lines = text.split('\n').map((l) => l.replace(/^\s*#\s?/, '').trim());
+      // In a manifest only comment lines carry expectations (a container's `args:` is not one).
+      const lines = text.split('\n').filter((l) => isDir || /^\s*#/.test(l)).map((l) => l.replace(/^\s*#\s?/, '').trim());
       const expect = lines.filter((l) => l.startsWith('expect:')).map((l) => {
         const [code, subject = '*'] = l.slice('expect:'.length).trim().split(/\s+/);
         return { code: code!, subject };
