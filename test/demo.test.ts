@@ -9,7 +9,7 @@ import { listScenarios } from '../src/sim/index.js';
 
 const BIN = 'bin/asm-prom.js';
 
-/** Runs the CLI without blocking the event loop, so several scenarios run side by side. */
+/** Runs the CLI without blocking the event loop (the test's own servers stay responsive). */
 function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1' } });
@@ -45,7 +45,8 @@ describe('asm-prom demo', () => {
     expect(scenarios.find((s) => s.name === DEFAULT_SCENARIO)?.expectedCodes.length).toBeGreaterThan(0);
   });
 
-  it.concurrent.each(scenarios.map((s) => [s.name, s.expectedCodes] as const))('demo %s -o json reports %j', async (name, expected) => {
+  // One at a time: on a small machine, meshes side by side would turn --timeout into the thing under test.
+  it.each(scenarios.map((s) => [s.name, s.expectedCodes] as const))('demo %s -o json reports %j', async (name, expected) => {
     const result = await cli(['demo', name, '-o', 'json']);
     expect(result.status, result.stderr).not.toBe(2);
     expect(result.status).not.toBe(3);

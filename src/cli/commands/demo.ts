@@ -15,9 +15,11 @@ import { runAndReport } from './doctor.js';
 
 /**
  * The scenario of a bare `asm-prom demo` (the README's first command): a realistic failure being
- * diagnosed is more instructive than a clean bill of health.
+ * diagnosed is more instructive than a clean bill of health. Istio's annotations on the Prometheus
+ * resource instead of its podMetadata is the recipe's classic slip, and one mistake cascades into
+ * several findings, traced back to the layer where it was made.
  */
-export const DEFAULT_SCENARIO = 'healthy';
+export const DEFAULT_SCENARIO = 'annotations-on-cr';
 
 export interface DemoFlags extends DoctorFlags {
   scenario?: string;
