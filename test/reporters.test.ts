@@ -5,7 +5,7 @@ import { REPORTERS } from '../src/reporters/index.js';
 
 const findings = [
   makeFinding('certs.key-match', 'KEY_MISMATCH', {}, { kind: 'Pod', namespace: 'monitoring', name: 'prometheus-k8s-0', path: '/etc/prom-certs/key.pem' }),
-  makeFinding('monitors.scheme', 'MONITOR_SCHEME_HTTP_ON_STRICT', { endpoint: 0, workload: 'Deployment bookinfo/productpage', mode: 'STRICT' },
+  makeFinding('monitors.scheme', 'MONITOR_SCHEME_HTTP_ON_STRICT', { endpoint: 'endpoints[0]', workload: 'Deployment bookinfo/productpage', mode: 'STRICT', source: 'PeerAuthentication istio-system/default (mesh-wide)' },
     { kind: 'ServiceMonitor', namespace: 'bookinfo', name: 'productpage', file: 'm.yaml', line: 3 }),
   makeFinding('prometheus.inbound', 'INBOUND_CAPTURED', { value: null }, { kind: 'Prometheus', namespace: 'monitoring', name: 'k8s' }),
 ];
