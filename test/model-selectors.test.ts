@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject, LabelSelector, Monitor, PrometheusResource } from '../src/model/k8s.js';
 import {
-  allOf, anyOf, describeSelector, inMonitorNamespaces, matchesLabels, monitorNamespaces, namespaceLabels, prometheusSelects, selectorMatches,
+  allOf, describeSelector, inMonitorNamespaces, matchesLabels, monitorNamespaces, namespaceLabels, prometheusSelects, selectorMatches,
 } from '../src/model/selectors.js';
 
 const labels = { app: 'web', tier: 'front' };
@@ -35,11 +35,9 @@ describe('selectorMatches', () => {
     expect(selectorMatches({ matchLabels: { 'kubernetes.io/metadata.name': 'other', monitoring: 'on' } }, partial)).toBe(false);
   });
 
-  it('combines three-valued terms', () => {
+  it('combines three-valued terms with AND', () => {
     expect(allOf([true, 'unknown'])).toBe('unknown');
     expect(allOf(['unknown', false])).toBe(false);
-    expect(anyOf([false, 'unknown'])).toBe('unknown');
-    expect(anyOf(['unknown', true])).toBe(true);
   });
 });
 

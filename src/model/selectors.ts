@@ -27,16 +27,6 @@ export function allOf(values: Iterable<Tristate>): Tristate {
   return result;
 }
 
-/** OR of three-valued terms: true wins, then unknown. */
-export function anyOf(values: Iterable<Tristate>): Tristate {
-  let result: Tristate = false;
-  for (const v of values) {
-    if (v === true) return true;
-    if (v === 'unknown') result = 'unknown';
-  }
-  return result;
-}
-
 function requirementMatches(req: LabelSelectorRequirement, known: KnownLabels): Tristate {
   const has = Object.hasOwn(known.labels, req.key);
   if (!has && !known.complete) return 'unknown';
