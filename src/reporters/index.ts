@@ -12,6 +12,6 @@ export interface ReporterOptions {
 
 export type Reporter = (summary: RunSummary, options: ReporterOptions) => string;
 
-export const REPORTERS = { human: renderHuman, json: renderJson, junit: renderJunit, sarif: renderSarif } satisfies Record<string, Reporter>;
-export type OutputFormat = keyof typeof REPORTERS;
+export type OutputFormat = 'human' | 'json' | 'junit' | 'sarif';
+export const REPORTERS: Record<OutputFormat, Reporter> = { human: renderHuman, json: renderJson, junit: renderJunit, sarif: renderSarif };
 export const OUTPUT_FORMATS = Object.keys(REPORTERS) as OutputFormat[];
