@@ -246,6 +246,19 @@ describe('hostile or absent answers: a warning, the run goes on', () => {
     expect(findings.map((f) => f.message).join('\n')).toMatch(/HTTP 500: internal: boom/);
   });
 
+  it('optional parts of the wrong shape only leave the evidence less certain', async () => {
+    const { url } = await fakePrometheus({
+      '/api/v1/targets': success({ activeTargets: [] }),
+      '/api/v1/status/config': config(),
+      '/api/v1/scrape_pools': success({ scrapePools: 42 }),
+      '/metrics': (_req, res) => res.end('prometheus_target_scrape_pools_failed_total NaN-ish\n'),
+    });
+    const view = await readPrometheusView(urlGetter(url, 1_000), url);
+    expect(view).toMatchObject({ unreadable: [], activeTargets: [], jobs: [] });
+    expect(view.scrapePools).toBeUndefined();
+    expect(view.scrapePoolsFailed).toBeUndefined();
+  });
+
   it('JSON of the wrong shape', async () => {
     const { url } = await fakePrometheus({
       '/api/v1/targets': success({ activeTargets: 'lots' }),

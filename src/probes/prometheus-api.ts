@@ -112,13 +112,13 @@ export async function readPrometheusView(get: ApiGet, source: string, prometheus
     attempt(CONFIG_PATH, (data) => {
       view.jobs = parseConfigJobs(data);
     }),
-    // Optional parts: their absence only makes the evidence less certain.
+    // Optional parts (a 404 before Prometheus 2.42, a hostile answer): their absence only makes the evidence less certain.
     getData(get, SCRAPE_POOLS_PATH).then((data) => {
       view.scrapePools = parseScrapePools(data);
-    }, () => undefined),
+    }).catch(() => undefined),
     get(METRICS_PATH).then((r) => {
       if (r.status === 200) view.scrapePoolsFailed = parseCounter(r.body, 'prometheus_target_scrape_pools_failed_total');
-    }, () => undefined),
+    }).catch(() => undefined),
   ]);
   // When nothing answered, say it once for the whole API rather than per path.
   const required = [TARGETS_PATH, CONFIG_PATH];
