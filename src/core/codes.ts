@@ -346,7 +346,7 @@ export const CODES = {
   PROMETHEUS_API_UNREACHABLE: code<{ url: string; reason: string }>({
     severity: 'warning', category: 'prometheus-api',
     message: (a) => `Prometheus's HTTP API at ${a.url} could not be read: ${a.reason}`,
-    hint: 'Give --prometheus-url, or check the prometheus-operated service and that you may get services/proxy.',
+    hint: 'Check that the URL answers (`curl URL/api/v1/targets`); in cluster mode, give --prometheus-url (a port-forward works), or check the prometheus-operated service and that you may get services/proxy and pods/proxy.',
   }),
 } as const;
 
