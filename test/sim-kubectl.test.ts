@@ -97,6 +97,22 @@ describe('kubectl against the healthy scenario', () => {
     expect(badContainer.code).not.toBe(0);
   });
 
+  it('runs the real openssl s_client from the sidecar, with the container\'s files and stdin', async () => {
+    const ip = (await kubectl(mesh, 'get', 'pods', '-n', 'shop', '-l', 'app=payments', '-o', 'jsonpath={.items[0].status.podIP}')).stdout;
+    const dir = '/etc/istio-output-certs';
+    const child = execFile('/usr/bin/kubectl', ['--kubeconfig', mesh.kubeconfigPath, '--cache-dir', cacheDir, 'exec', '-i', '-n', 'monitoring', 'prometheus-k8s-0', '-c', 'istio-proxy', '--',
+      'openssl', 's_client', '-connect', `${ip}:9100`, '-cert', `${dir}/cert-chain.pem`, '-cert_chain', `${dir}/cert-chain.pem`, '-key', `${dir}/key.pem`, '-CAfile', `${dir}/root-cert.pem`, '-quiet', '-ign_eof'], { timeout: 20_000 });
+    child.stdin!.end('GET /metrics HTTP/1.1\r\nHost: payments\r\nConnection: close\r\n\r\n');
+    let stdout = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    await new Promise((resolve) => child.on('close', resolve));
+    expect(stdout).toMatch(/^HTTP\/1.1 200 OK/);
+    expect(stdout).toContain('server: istio-envoy');
+    const unreadable = await kubectl(mesh, 'exec', '-n', 'monitoring', 'prometheus-k8s-0', '-c', 'prometheus', '--', 'openssl', 's_client', '-connect', `${ip}:9100`, '-key', '/etc/prom-certs/nope.pem');
+    expect(unreadable.code).toBe(1);
+    expect(unreadable.stderr).toContain('Could not open file or uri for loading private key from /etc/prom-certs/nope.pem');
+  });
+
   it('proxies to Prometheus through the governing service', async () => {
     const { stdout, code } = await kubectl(mesh, 'get', '--raw', '/api/v1/namespaces/monitoring/services/prometheus-operated:web/proxy/api/v1/targets');
     expect(code).toBe(0);
@@ -135,5 +151,23 @@ describe('kubectl against a scenario that forbids reads', () => {
     const exec = await kubectl(mesh, 'exec', '-n', 'monitoring', 'prometheus-k8s-0', '-c', 'prometheus', '--', 'id');
     expect(exec.code).not.toBe(0);
     expect(mesh.requestLog.some((e) => e.status === 403 && e.verb === 'list' && e.resource === 'peerauthentications')).toBe(true);
+  });
+});
+
+describe('file permissions in the pod', () => {
+  let mesh: SimulatedMesh;
+  beforeAll(async () => {
+    mesh = await startSimulatedMesh('files-0600');
+  });
+  afterAll(() => mesh?.stop());
+
+  it('keeps 0600 files of uid 1337 from Prometheus\'s uid, not from the sidecar', async () => {
+    const denied = await kubectl(mesh, 'exec', '-n', 'monitoring', 'prometheus-k8s-0', '-c', 'prometheus', '--', 'cat', '/etc/prom-certs/key.pem');
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toContain('cat: /etc/prom-certs/key.pem: Permission denied');
+    const stat = await kubectl(mesh, 'exec', '-n', 'monitoring', 'prometheus-k8s-0', '-c', 'prometheus', '--', 'stat', '-c', '%a %u %g %s %n', '/etc/prom-certs/key.pem');
+    expect(stat.stdout).toMatch(/^600 1337 2000 \d+ \/etc\/prom-certs\/key.pem\n$/);
+    const sidecar = await kubectl(mesh, 'exec', '-n', 'monitoring', 'prometheus-k8s-0', '-c', 'istio-proxy', '--', 'test', '-r', '/etc/istio-output-certs/key.pem');
+    expect(sidecar.code).toBe(0);
   });
 });

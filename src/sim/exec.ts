@@ -78,8 +78,12 @@ export class ExecService {
   }
 }
 
-/** The stdin channel as a stream of chunks, ending at the v5 close signal or when the socket closes. */
-async function* stdinOf(ws: WebSocket): AsyncGenerator<Buffer> {
+/**
+ * The stdin channel as a stream of chunks, ending at the v5 close signal or when the socket closes.
+ * It listens from the moment it is called: clients send stdin right after the upgrade, before the
+ * command has started.
+ */
+function stdinOf(ws: WebSocket): AsyncIterable<Buffer> {
   const queue: Buffer[] = [];
   let ended = false;
   let wake: (() => void) | undefined;
@@ -95,14 +99,16 @@ async function* stdinOf(ws: WebSocket): AsyncGenerator<Buffer> {
   };
   ws.on('message', onMessage);
   ws.on('close', onClose);
-  try {
-    for (;;) {
-      while (queue.length) yield queue.shift()!;
-      if (ended) return;
-      await new Promise<void>((resolve) => (wake = resolve));
+  return (async function* () {
+    try {
+      for (;;) {
+        while (queue.length) yield queue.shift()!;
+        if (ended) return;
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+    } finally {
+      ws.off('message', onMessage);
+      ws.off('close', onClose);
     }
-  } finally {
-    ws.off('message', onMessage);
-    ws.off('close', onClose);
-  }
+  })();
 }

@@ -19,6 +19,8 @@ import { canRead, type PodFilesystems } from './filesystem.js';
 const SCRAPE_TIMEOUT_MS = 3_000;
 const CACHE_MS = 15_000;
 const CONCURRENCY = 32;
+/** how long /api/v1/targets waits for a scrape round in progress before answering with what it has */
+const ANSWER_WAIT_MS = 8_000;
 
 interface Target {
   job: string;
@@ -30,7 +32,7 @@ interface Target {
   discovered: Record<string, string>;
 }
 
-interface Scrape { health: 'up' | 'down'; lastError: string; durationMs: number }
+interface Scrape { health: 'up' | 'down' | 'unknown'; lastError: string; durationMs: number }
 
 interface Job {
   name: string;
@@ -64,7 +66,9 @@ export function goErrorText(error: NodeJS.ErrnoException, target: { host: string
 }
 
 export class FakePrometheus {
-  private cache: { at: number; result: Promise<{ jobs: Job[]; scrapes: Map<Target, Scrape> }> } | undefined;
+  /** the current scrape round; targets it has not reached yet are `unknown`, as in Prometheus before a first scrape */
+  private round: { at: number; jobs: Job[]; scrapes: Map<string, Scrape>; done: Promise<void> } | undefined;
+  private stopped = false;
   private readonly resource: PrometheusResource;
 
   constructor(private readonly state: ClusterState, private readonly filesystems: PodFilesystems, private readonly sim: SimPod) {
@@ -82,8 +86,9 @@ export class FakePrometheus {
     if (path === '/api/v1/status/buildinfo') return json({ status: 'success', data: { version: this.resource.spec?.version?.replace(/^v/, '') ?? '2.53.0', revision: 'simulated', branch: 'HEAD', buildUser: 'sim', buildDate: '20240619-07:39:12', goVersion: 'go1.22.4' } });
     if (path === '/api/v1/status/config') return json({ status: 'success', data: { yaml: this.configYaml() } });
     if (path === '/api/v1/targets') {
-      void this.scrapeAll().then(({ jobs, scrapes }) => json({ status: 'success', data: { activeTargets: this.activeTargets(jobs, scrapes), droppedTargets: [], droppedTargetCounts: Object.fromEntries(jobs.map((j) => [j.name, 0])) } }),
-        (error: Error) => json({ status: 'error', errorType: 'internal', error: error.message }, 500));
+      const round = this.currentRound();
+      const answer = () => json({ status: 'success', data: { activeTargets: this.activeTargets(round.jobs, round.scrapes), droppedTargets: [], droppedTargetCounts: Object.fromEntries(round.jobs.map((j) => [j.name, 0])) } });
+      void Promise.race([round.done, new Promise((resolve) => setTimeout(resolve, ANSWER_WAIT_MS))]).then(answer);
       return;
     }
     json({ status: 'error', errorType: 'not_found', error: 'not found' }, 404);
@@ -146,24 +151,34 @@ export class FakePrometheus {
     return l?.type === 'file' ? l.file.content : undefined;
   }
 
-  private scrapeAll(): Promise<{ jobs: Job[]; scrapes: Map<Target, Scrape> }> {
-    if (this.cache && Date.now() - this.cache.at < CACHE_MS) return this.cache.result;
-    const result = (async () => {
-      const jobs = this.jobs();
-      const targets = jobs.flatMap((j) => j.targets);
-      const scrapes = new Map<Target, Scrape>();
-      let next = 0;
-      const worker = async () => {
-        while (next < targets.length) {
-          const target = targets[next++];
-          scrapes.set(target, await this.scrape(target));
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(CONCURRENCY, targets.length) }, worker));
-      return { jobs, scrapes };
-    })();
-    this.cache = { at: Date.now(), result };
-    return result;
+  /** Starts the first scrape round, as Prometheus scrapes from its start. */
+  warm(): void {
+    this.currentRound();
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** The latest round of scrapes, or a new one when it is older than a scrape interval. */
+  private currentRound(): NonNullable<FakePrometheus['round']> {
+    if (this.round && Date.now() - this.round.at < CACHE_MS) return this.round;
+    const jobs = this.jobs();
+    const targets = jobs.flatMap((j) => j.targets);
+    const scrapes = new Map<string, Scrape>();
+    let next = 0;
+    const worker = async () => {
+      while (next < targets.length && !this.stopped) {
+        const target = targets[next++];
+        scrapes.set(scrapeKey(target), await this.scrape(target));
+      }
+    };
+    const done = Promise.all(Array.from({ length: Math.min(CONCURRENCY, targets.length) }, worker)).then(() => undefined);
+    const round = { at: Date.now(), jobs, scrapes, done };
+    // keep the previous results visible until the new round has them
+    if (this.round) for (const [target, scrape] of this.round.scrapes) if (!scrapes.has(target)) scrapes.set(target, scrape);
+    this.round = round;
+    return round;
   }
 
   /** One scrape as Prometheus makes it; resolves with the health and Go's lastError text. */
@@ -231,10 +246,10 @@ export class FakePrometheus {
     });
   }
 
-  private activeTargets(jobs: Job[], scrapes: Map<Target, Scrape>): object[] {
+  private activeTargets(jobs: Job[], scrapes: Map<string, Scrape>): object[] {
     const interval = (j: Job) => j.endpoint.interval ?? '30s';
     return jobs.flatMap((job) => job.targets.map((t) => {
-      const s = scrapes.get(t)!;
+      const s = scrapes.get(scrapeKey(t)) ?? { health: 'unknown', lastError: '', durationMs: 0 };
       return {
         discoveredLabels: t.discovered, labels: t.labels, scrapePool: job.name, scrapeUrl: t.url, globalUrl: t.url,
         lastError: s.lastError, lastScrape: new Date().toISOString(), lastScrapeDuration: s.durationMs / 1000, health: s.health,
@@ -254,6 +269,8 @@ export class FakePrometheus {
     return stringify({ global: { scrape_interval: '30s', scrape_timeout: '10s', evaluation_interval: '30s', external_labels: { prometheus: `${this.resource.metadata!.namespace}/${this.resource.metadata!.name}`, prometheus_replica: this.sim.pod.metadata!.name } }, scrape_configs: jobs });
   }
 }
+
+const scrapeKey = (t: Target) => `${t.job} ${t.url}`;
 
 const namespacesOf = (monitor: Monitor, namespaces: KubeObject[]) => namespaces.map((n) => n.metadata!.name!).filter((n) => inMonitorNamespaces(monitor, n));
 

@@ -97,11 +97,16 @@ export class SidecarFleet {
   private readonly contexts = new Map<string, PortContext>();
   private readonly plain: HttpServer;
   /** TLS servers by identity and chain kind; sockets are handed to them after the first bytes are read */
-  private readonly tlsServers = new Map<string, Http2SecureServer | TlsServer>();
+  private readonly tlsServers = new Map<string, TlsServer>();
+  /** HTTP/2 for sockets whose TLS another server ended (it never listens nor does TLS itself) */
+  private readonly h2: Http2SecureServer;
 
   constructor(private readonly state: ClusterState, private readonly meshCa: CertificateAuthority, private readonly filesystems: PodFilesystems) {
     this.plain = createHttpServer((req, res) => this.respond(req, res));
+    this.h2 = createSecureServer({ allowHTTP1: true }, (req, res) => this.respond(req as unknown as IncomingMessage, res as unknown as ServerResponse));
   }
+
+  private readonly prometheuses: FakePrometheus[] = [];
 
   async start(): Promise<void> {
     const peerAuthentications = this.state.ofKind('PeerAuthentication') as PeerAuthentication[];
@@ -110,6 +115,7 @@ export class SidecarFleet {
       const namespace = sim.pod.metadata!.namespace!;
       const labels = sim.pod.metadata?.labels ?? {};
       const prometheus = sim.prometheus ? new FakePrometheus(this.state, this.filesystems, sim) : undefined;
+      if (prometheus) this.prometheuses.push(prometheus);
       for (const containerPort of (sim.pod.spec?.containers ?? []).flatMap((c) => c.ports ?? [])) {
         const port = containerPort.containerPort!;
         const captured = sim.injected && inboundCaptured({ metadata: sim.pod.metadata, spec: sim.pod.spec }, port);
@@ -127,9 +133,11 @@ export class SidecarFleet {
         await this.listen(context);
       }
     }
+    for (const prometheus of this.prometheuses) prometheus.warm();
   }
 
   async stop(): Promise<void> {
+    for (const prometheus of this.prometheuses) prometheus.stop();
     for (const socket of this.sockets) socket.destroy();
     // the HTTP and TLS servers never listen (sockets are handed to them): closing the listeners is enough
     await Promise.all(this.listeners.filter((l) => l.listening).map((l) => new Promise<void>((resolve) => l.close(() => resolve()))));
@@ -185,7 +193,7 @@ export class SidecarFleet {
   }
 
   /** The sidecar's TLS server for the pod's identity: the HTTP chain (h2 or HTTP/1.1) or the TCP chain. */
-  private tlsServer(context: PortContext): Http2SecureServer | TlsServer {
+  private tlsServer(context: PortContext): TlsServer {
     const spiffeId = spiffeIdOf(this.state.scenario.trustDomain, context.sim.pod.metadata!.namespace!, context.sim.pod.spec?.serviceAccountName ?? 'default');
     const key = `${spiffeId} ${context.httpDeclared ? 'http' : 'tcp'}`;
     let server = this.tlsServers.get(key);
@@ -194,18 +202,21 @@ export class SidecarFleet {
     const options = {
       key: issued.keyPem, cert: issued.chainPem, ca: this.meshCa.rootPem, requestCert: true, rejectUnauthorized: true, ALPNProtocols: ['h2', 'http/1.1'],
     };
-    if (context.httpDeclared) {
-      server = createSecureServer({ ...options, allowHTTP1: true }, (req, res) => this.respond(req as unknown as IncomingMessage, res as unknown as ServerResponse));
-    } else {
-      server = createTlsServer(options, (tlsSocket) => {
-        if (tlsSocket.alpnProtocol === 'h2') {
-          // raw HTTP/2 reaches an HTTP/1.1 app, which hangs up
-          tlsSocket.once('data', () => tlsSocket.destroy());
-          return;
-        }
-        this.plain.emit('connection', tlsSocket);
-      });
-    }
+    // One TLS server ends the handshake; the negotiated protocol picks the HTTP stack. h2 on the TCP
+    // chain reaches an HTTP/1.1 app raw, which hangs up.
+    server = createTlsServer(options, (tlsSocket) => {
+      if (tlsSocket.alpnProtocol === 'h2') {
+        if (context.httpDeclared) return void this.h2.emit('secureConnection', tlsSocket);
+        return void tlsSocket.once('data', () => tlsSocket.destroy());
+      }
+      // bytes read with the handshake's last flight (a request sent at once, as openssl does) are
+      // replayed: the HTTP server parses from the handle onwards
+      const early: Buffer[] = [];
+      for (let chunk: Buffer | null; (chunk = tlsSocket.read() as Buffer | null) !== null;) early.push(chunk);
+      this.plain.emit('connection', tlsSocket);
+      for (const chunk of early) tlsSocket.emit('data', chunk);
+      tlsSocket.resume();
+    });
     server.on('tlsClientError', () => undefined);
     this.tlsServers.set(key, server);
     return server;
