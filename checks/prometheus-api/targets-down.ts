@@ -36,7 +36,7 @@ export default defineCheck({
             prometheus: viewLabel(view),
             ...(monitor ? { monitor: `${monitor.kind} ${monitor.namespace}/${monitor.name} endpoints[${monitor.endpoint}]` } : {}),
             ...(target.lastScrape ? { lastScrape: target.lastScrape } : {}),
-            ...(related.length ? { relatedFindings: related.map((f) => `${f.code} (${f.check})`) } : {}),
+            ...(related.length ? { relatedFindings: unique(related.map((f) => `${f.code} (${f.check})`)) } : {}),
           },
         });
       }
