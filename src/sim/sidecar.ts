@@ -203,11 +203,12 @@ export class SidecarFleet {
       key: issued.keyPem, cert: issued.chainPem, ca: this.meshCa.rootPem, requestCert: true, rejectUnauthorized: true, ALPNProtocols: ['h2', 'http/1.1'],
     };
     // One TLS server ends the handshake; the negotiated protocol picks the HTTP stack. h2 on the TCP
-    // chain reaches an HTTP/1.1 app raw, which hangs up.
+    // chain reaches an HTTP/1.1 app raw: it answers the HTTP/2 preface (`PRI * HTTP/2.0`) with a 400
+    // and hangs up, which an HTTP/2 client reads as garbage and then EOF (`unexpected EOF`).
     server = createTlsServer(options, (tlsSocket) => {
       if (tlsSocket.alpnProtocol === 'h2') {
         if (context.httpDeclared) return void this.h2.emit('secureConnection', tlsSocket);
-        return void tlsSocket.once('data', () => tlsSocket.destroy());
+        return void tlsSocket.once('data', () => tlsSocket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'));
       }
       // bytes read with the handshake's last flight (a request sent at once, as openssl does) are
       // replayed: the HTTP server parses from the handle onwards
