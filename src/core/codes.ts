@@ -68,9 +68,12 @@ export const CODES = {
   }),
 
   // ── The Prometheus pod ────────────────────────────────────────────────────────────────────────
-  ANNOTATIONS_NOT_ON_POD: code<{ keys: string[]; layer: string }>({
+  ANNOTATIONS_NOT_ON_POD: code<{ keys: string[]; layer: string; lostAt?: string }>({
     severity: 'error', category: 'prometheus',
-    message: (a) => `${a.keys.join(', ')} set on the ${a.layer}'s own metadata, not on its pods`,
+    message: (a) =>
+      a.lostAt
+        ? `${a.keys.join(', ')} asked for by the ${a.layer}'s pod metadata, lost at the ${a.lostAt}: the running pod lacks them`
+        : `${a.keys.join(', ')} set on the ${a.layer}'s own metadata, not on its pods`,
     hint: 'Move them under spec.podMetadata (Prometheus resource) or spec.template.metadata (StatefulSet/Deployment): the injector reads only the pod.',
   }),
   SIDECAR_NOT_INJECTED: code<{ cause: SidecarMissingCause; namespace: string }>({

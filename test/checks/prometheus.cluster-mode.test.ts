@@ -93,4 +93,23 @@ metadata: { name: k8s, namespace: monitoring, annotations: { sidecar.istio.io/us
     const stranded = (await codesFor(replicas)).filter((c) => c.startsWith('ANNOTATIONS_NOT_ON_POD'));
     expect(stranded).toEqual(['ANNOTATIONS_NOT_ON_POD Prometheus/k8s']);
   });
+
+  it('traces podMetadata that did not reach the running pod to the layer that lost it', async () => {
+    const resource = parse('{ apiVersion: monitoring.coreos.com/v1, kind: Prometheus, metadata: { name: k8s, namespace: monitoring } }') as KubeObject;
+    const pod = parse(WITHOUT_SIDECAR) as Pod;
+    const asked = { annotations: { ...pod.metadata!.annotations, 'traffic.sidecar.istio.io/includeOutboundIPRanges': '' }, labels: { 'sidecar.istio.io/inject': 'true' } };
+    const statefulSet = { kind: 'StatefulSet', metadata: { name: 'prometheus-k8s', namespace: 'monitoring' } };
+    const lossOf = async (templateMeta: PodLayer['podMetadata'], askedMeta: PodLayer['podMetadata'] = asked) => {
+      const layers: PodLayer[] = [{ kind: 'Prometheus', object: resource, podMetadata: askedMeta }, { kind: 'StatefulSet', object: statefulSet, podMetadata: templateMeta }];
+      const run = await runChecks(prometheusChecks, new ResourceStore({ prometheusPods: () => [livePod(WITHOUT_SIDECAR, layers)], namespaces: () => [] }), { ...RUN, only: ['prometheus.annotations-on-pod'] });
+      return run.findings.map((f) => ({ subject: `${f.subject.kind}/${f.subject.name}`, keys: f.evidence.keys, lostAt: String(f.evidence.lostAt).split(' ')[0] }));
+    };
+    // The template has it all, the pod lacks the inject label (it says "false"): lost at admission or an old pod.
+    expect(await lossOf(asked)).toEqual([{ subject: 'Pod/prometheus-k8s-0', keys: ['sidecar.istio.io/inject'], lostAt: 'pod' }]);
+    // The template itself lacks them: the StatefulSet is where they were lost.
+    expect(await lossOf({ annotations: pod.metadata!.annotations })).toEqual([{ subject: 'Pod/prometheus-k8s-0', keys: ['sidecar.istio.io/inject'], lostAt: 'StatefulSet' }]);
+    // Everything asked for arrived: nothing to say.
+    const arrived = pod.metadata as PodLayer['podMetadata'];
+    expect(await lossOf(arrived, arrived)).toEqual([]);
+  });
 });
