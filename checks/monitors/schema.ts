@@ -30,7 +30,7 @@ export default defineCheck({
     });
     const monitors = (await loadMonitors(ctx)).map((object) => ({ object, kind: object.kind as MonitorKind }));
     for (const { object, kind } of [...monitors, ...misspelt]) {
-      const errors = validateMonitor(kind, object);
+      const errors = validateMonitor(kind, ctx.asWritten(object));
       if (errors.length) ctx.report('MONITOR_INVALID', { errors }, { subject: ctx.subjectOf(object) });
     }
   },

@@ -37,6 +37,8 @@ export interface CheckContext {
   /** records a fact for the check's result (not a finding: it changes no status or exit code) */
   fact(key: string, value: unknown): void;
   subjectOf(obj: KubeObject, extra?: Partial<Subject>): Subject;
+  /** the object as the user wrote it (manifests are type-sanitised before checks read them) */
+  asWritten(obj: KubeObject): KubeObject;
   /** findings of the checks that ran before this one (see `after`) */
   priorFindings(): readonly Finding[];
   /** what the sources noticed (parse errors, forbidden reads, …); complete only for `after` every category */

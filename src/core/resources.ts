@@ -37,6 +37,8 @@ export class ResourceStore {
   private readonly diagnosticList: SourceDiagnostic[] = [];
   /** file:line of manifest objects, for the subjects of their findings */
   readonly locations = new WeakMap<object, SourceLocation>();
+  /** manifest objects as written, before their fields were brought to the model's types */
+  readonly asWritten = new WeakMap<object, KubeObject>();
 
   constructor(private readonly providers: Providers = {}) {}
 

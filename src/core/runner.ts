@@ -145,6 +145,7 @@ function makeContext(check: Check, store: ResourceStore, options: RunnerOptions,
       facts[key] = value;
     },
     subjectOf: (obj, extra) => store.subjectOf(obj, extra),
+    asWritten: (obj) => store.asWritten.get(obj) ?? obj,
     priorFindings: () => prior,
     diagnostics: () => store.diagnostics(),
   };

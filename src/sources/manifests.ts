@@ -12,6 +12,7 @@ import { Unavailable, type Providers, type ResourceStore } from '../core/resourc
 import type { KubeObject, Monitor, PeerAuthentication, Role, RoleBinding, Service } from '../model/k8s.js';
 import type { TargetWorkload } from '../model/inventory.js';
 import { namespaceOf } from '../model/k8s.js';
+import { sanitizeObject } from '../model/sanitize.js';
 import { podTemplateOf, prometheusPodsFromManifests, isPrometheusResource } from '../model/prometheus.js';
 
 export interface ManifestFile {
@@ -131,8 +132,10 @@ const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Repli
 export function manifestProviders(store: ResourceStore, parsed: ParseResult, cwd = process.cwd()): Providers {
   const objects: KubeObject[] = [];
   for (const p of parsed.objects) {
-    store.locations.set(p.object, { file: displayPath(p.file, cwd), line: p.line });
-    objects.push(p.object);
+    const object = sanitizeObject(p.object);
+    store.locations.set(object, { file: displayPath(p.file, cwd), line: p.line });
+    store.asWritten.set(object, p.object);
+    objects.push(object);
   }
   for (const e of parsed.errors) {
     const file = displayPath(e.file, cwd);
