@@ -33,6 +33,13 @@ describe('reporters', () => {
     expect(out).not.toMatch(/\u001b\[/);
   });
 
+  it('human says which configuration findings explain a live failure', () => {
+    const probe = makeFinding('targets.probe', 'CLIENT_CERT_REJECTED', { alert: 'unknown_ca' }, { kind: 'Pod', namespace: 'shop', name: 'orders-0', endpoint: '10.0.0.7:8080' }, { explainedBy: ['ROOT_MISMATCH'] });
+    const out = REPORTERS.human({ ...summary, findings: [probe], checks: [{ id: 'targets.probe', title: 'probe', category: 'targets', status: 'fail', durationMs: 5 }] }, { color: false, verbose: false });
+    expect(out).toContain('Pod shop/orders-0 10.0.0.7:8080');
+    expect(out).toMatch(/explained by: ROOT_MISMATCH/);
+  });
+
   it('junit counts failures and skips per suite and escapes XML', () => {
     const out = REPORTERS.junit(summary, { color: false, verbose: false });
     expect(out).toMatch(/<testsuites [^>]*tests="4" failures="2" errors="0" skipped="1"/);

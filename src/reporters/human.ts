@@ -46,7 +46,7 @@ export function renderHuman(summary: RunSummary, options: ReporterOptions): stri
       for (const f of group) lines.push(...renderFinding(f, c, options.verbose));
     }
     const passed = checks.filter((ch) => ch.status === 'pass');
-    if (passed.length) lines.push(`  ${c.green('√')} ${passed.map((p) => p.title).join(c.dim(' · '))}`);
+    for (const p of passed) lines.push(`  ${c.green('√')} ${p.title}`);
     if (options.verbose) for (const ch of checks) if (ch.facts) lines.push(...renderFacts(ch.title, ch.facts, c));
     for (const s of skipped) lines.push(c.dim(`  – ${s.title}: skipped, ${s.skipReason}`));
   }
@@ -62,6 +62,9 @@ function renderFinding(f: Finding, c: ChalkInstance, verbose: boolean): string[]
   const mark = f.severity === 'error' ? c.red('×') : f.severity === 'warning' ? c.yellow('‼') : c.green('√');
   const out = [`    ${mark} ${c.bold(f.code)} ${f.message}`];
   if (f.severity !== 'info') {
+    // A live failure whose cause a configuration check already found says so (probe, TARGET_DOWN).
+    const explainedBy = Array.isArray(f.evidence.explainedBy) ? f.evidence.explainedBy : [];
+    if (explainedBy.length) out.push(`        ${c.dim('explained by:')} ${explainedBy.join(', ')}`);
     out.push(`        ${c.dim('hint:')} ${f.hint}`, `        ${c.dim('see')} ${f.docs}`);
   }
   if (verbose) {
