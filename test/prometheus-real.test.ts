@@ -2,75 +2,22 @@
  * Against the REAL Prometheus (Debian's 2.42; CI installs it): it scrapes real mTLS servers broken in
  * the ways the research recorded, and the doctor, reading only its HTTP API (--offline
  * --prometheus-url), must name each failure. Certificates are Istio-shaped (empty subject, critical
- * SPIFFE URI SAN), minted at test time; `openssl s_server -Verify 1 -verify_return_error` sends real
+ * SPIFFE URI SAN), minted at test time by the simulator's CA; `openssl s_server -Verify 1 -verify_return_error` sends real
  * TLS alerts as Envoy does. Skipped, with the reason, when `prometheus` is not on the PATH.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import forge from 'node-forge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineCheck, runDoctor, type Finding, type RunSummary } from '../src/index.js';
+import { CertificateAuthority } from '../src/sim/ca.js';
 
 const hasPrometheus = spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status === 0;
 if (!hasPrometheus) console.warn('prometheus-real: `prometheus` is not on the PATH, skipping (CI installs it: apt-get install prometheus)');
-
-interface Pair { cert: string; key: string }
-interface Ca extends Pair { forgeCert: forge.pki.Certificate; forgeKey: forge.pki.rsa.PrivateKey }
-
-function rsaKeys(): { publicKey: forge.pki.PublicKey; privateKey: forge.pki.rsa.PrivateKey; pem: string } {
-  // Node's keygen is much faster than forge's; forge only signs.
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
-  const forgeKey = forge.pki.privateKeyFromPem(privateKey) as forge.pki.rsa.PrivateKey;
-  return { privateKey: forgeKey, publicKey: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e), pem: privateKey };
-}
-
-function serial(): string {
-  return `01${randomBytes(8).toString('hex')}`;
-}
-
-function mintCa(name: string): Ca {
-  const keys = rsaKeys();
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = keys.publicKey;
-  cert.serialNumber = serial();
-  cert.validity.notBefore = new Date(Date.now() - 3_600_000);
-  cert.validity.notAfter = new Date(Date.now() + 86_400_000);
-  const subject = [{ shortName: 'O', value: 'cluster.local' }, { shortName: 'CN', value: name }];
-  cert.setSubject(subject);
-  cert.setIssuer(subject);
-  cert.setExtensions([
-    { name: 'basicConstraints', cA: true, critical: true },
-    { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
-  ]);
-  cert.sign(keys.privateKey, forge.md.sha256.create());
-  return { cert: forge.pki.certificateToPem(cert), key: keys.pem, forgeCert: cert, forgeKey: keys.privateKey };
-}
-
-/** An Istio workload certificate: empty subject, the SPIFFE ID as the only (critical) SAN. */
-function mintWorkload(ca: Ca, spiffeId: string): Pair {
-  const keys = rsaKeys();
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = keys.publicKey;
-  cert.serialNumber = serial();
-  cert.validity.notBefore = new Date(Date.now() - 3_600_000);
-  cert.validity.notAfter = new Date(Date.now() + 86_400_000);
-  cert.setSubject([]);
-  cert.setIssuer(ca.forgeCert.subject.attributes);
-  cert.setExtensions([
-    { name: 'basicConstraints', cA: false, critical: true },
-    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-    { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
-    { name: 'subjectAltName', critical: true, altNames: [{ type: 6, value: spiffeId }] },
-  ]);
-  cert.sign(ca.forgeKey, forge.md.sha256.create());
-  return { cert: forge.pki.certificateToPem(cert), key: keys.pem };
-}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -113,20 +60,22 @@ describe.skipIf(!hasPrometheus)('the doctor reading a real Prometheus 2.42', () 
   let ports: Record<string, number>;
 
   beforeAll(async () => {
-    const mesh = mintCa('mesh root');
-    const other = mintCa('another mesh root');
-    const server = mintWorkload(mesh, 'spiffe://cluster.local/ns/apps/sa/app');
-    const prometheusCert = mintWorkload(mesh, 'spiffe://cluster.local/ns/monitoring/sa/prometheus');
-    const foreignCert = mintWorkload(other, 'spiffe://cluster.local/ns/monitoring/sa/prometheus');
+    // Two roots with different names: a foreign client certificate is then from an unknown CA, not a bad signature.
+    const mesh = new CertificateAuthority('cluster.local', false);
+    const other = new CertificateAuthority('another.mesh', false);
+    const server = mesh.issueWorkload('spiffe://cluster.local/ns/apps/sa/app');
+    const prometheusCert = mesh.issueWorkload('spiffe://cluster.local/ns/monitoring/sa/prometheus');
+    const foreignCert = other.issueWorkload('spiffe://cluster.local/ns/monitoring/sa/prometheus');
+    // The leaves alone: the roots come only from root-cert.pem.
     const files: Record<string, string> = {
-      'root-cert.pem': mesh.cert, 'cert-chain.pem': prometheusCert.cert, 'key.pem': prometheusCert.key,
-      'foreign-chain.pem': foreignCert.cert, 'foreign-key.pem': foreignCert.key,
-      'server.pem': server.cert, 'server-key.pem': server.key,
+      'root-cert.pem': mesh.rootPem, 'cert-chain.pem': prometheusCert.certPem, 'key.pem': prometheusCert.keyPem,
+      'foreign-chain.pem': foreignCert.certPem, 'foreign-key.pem': foreignCert.keyPem,
+      'server.pem': server.certPem, 'server-key.pem': server.keyPem,
     };
     for (const [name, text] of Object.entries(files)) writeFileSync(path(name), text, { mode: 0o600 });
 
     // An mTLS target as a sidecar under STRICT is: it demands a client certificate from the mesh root.
-    const mtls = createHttpsServer({ cert: server.cert, key: server.key, ca: mesh.cert, requestCert: true, rejectUnauthorized: true }, metricsHandler);
+    const mtls = createHttpsServer({ cert: server.certPem, key: server.keyPem, ca: mesh.rootPem, requestCert: true, rejectUnauthorized: true }, metricsHandler);
     const plain = createHttpServer(metricsHandler);
     servers.push(mtls, plain);
     const opensslPort = await freePort();

@@ -1,8 +1,8 @@
 import { defineCheck } from '../../src/core/check.js';
-import type { KubeObject, ServicePort } from '../../src/model/k8s.js';
+import type { KubeObject, Monitor, ServicePort } from '../../src/model/k8s.js';
 import { isIstioHttpPort } from '../../src/model/mtls.js';
 import { endpointsOf, label, loadMonitors, onceEach, schemeOf } from './endpoints.js';
-import { resolveTargets } from './scrape-targets.js';
+import { judgeMonitorTargets } from './scrape-targets.js';
 
 /** pilot-agent's merged Prometheus endpoint: plain text, never behind the sidecar's mTLS. */
 export const MERGED_METRICS_PORT = 15020;
@@ -17,20 +17,11 @@ export default defineCheck({
   needs: [],
   uses: ['serviceMonitors', 'podMonitors', 'services', 'workloads'],
   async run(ctx) {
-    const services = await ctx.tryGet('services');
-    const workloads = await ctx.tryGet('workloads');
-    let judged = 0;
-    let missing: 'services' | 'workloads' | undefined;
-    for (const monitor of await loadMonitors(ctx)) {
-      // Only TLS scrapes meet the ALPN problem and the plain-text port; http scrapes are judged elsewhere.
-      const httpsEndpoints = new Set(endpointsOf(monitor).filter((ep) => schemeOf(ep.endpoint) === 'https').map((ep) => ep.path));
-      if (!httpsEndpoints.size) continue;
-      const resolved = resolveTargets(monitor, services, workloads);
-      if ('unknown' in resolved) {
-        missing = resolved.unknown;
-        continue;
-      }
-      judged++;
+    // Only TLS scrapes meet the ALPN problem and the plain-text port; http scrapes are judged elsewhere.
+    const httpsEndpointsOf = (monitor: Monitor) => new Set(endpointsOf(monitor).filter((ep) => schemeOf(ep.endpoint) === 'https').map((ep) => ep.path));
+    const monitors = (await loadMonitors(ctx)).filter((monitor) => httpsEndpointsOf(monitor).size);
+    await judgeMonitorTargets(ctx, monitors, (monitor, resolved) => {
+      const httpsEndpoints = httpsEndpointsOf(monitor);
       const subject = ctx.subjectOf(monitor);
       const first = onceEach();
       const protocol = (endpoint: string, port: string, where: string) => {
@@ -58,7 +49,6 @@ export default defineCheck({
         if (!target.service || !target.servicePort) protocol(endpoint.path, String(target.port), `${label(target.workload.object)} (no Service declares the port)`);
         else if (!isIstioHttpPort(target.servicePort)) protocol(endpoint.path, describePort(target.servicePort), label(target.service));
       }
-    }
-    if (!judged && missing) await ctx.get(missing);
+    });
   },
 });

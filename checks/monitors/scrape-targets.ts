@@ -4,6 +4,7 @@
  * into the pods the Service selects; a PodMonitor's selector picks pods and `port` names a container
  * port. Works on manifests (workload templates) and on a live cluster (pods) alike.
  */
+import type { CheckContext } from '../../src/core/check.js';
 import type { Container, ContainerPort, KubeObject, Monitor, PodTemplate, Service, ServicePort } from '../../src/model/k8s.js';
 import { labelsOf, namespaceOf } from '../../src/model/k8s.js';
 import type { TargetWorkload } from '../../src/model/inventory.js';
@@ -140,4 +141,30 @@ export function resolveTargets(
 ): MonitorTargets | { unknown: 'services' | 'workloads' } {
   if (monitor.kind === 'PodMonitor') return workloads ? resolvePodMonitor(monitor, workloads, services ?? []) : { unknown: 'workloads' };
   return services ? resolveServiceMonitor(monitor, services, workloads ?? []) : { unknown: 'services' };
+}
+
+/**
+ * Resolves each monitor's targets from the Services and workloads the check may use, and hands every
+ * resolved monitor to `judge`. When none could be resolved for want of one of those resources, the
+ * check is skipped with that source's own reason ("no Service in the manifests"), not passed.
+ */
+export async function judgeMonitorTargets(
+  ctx: CheckContext,
+  monitors: readonly Monitor[],
+  judge: (monitor: Monitor, resolved: MonitorTargets) => void,
+): Promise<void> {
+  const services = await ctx.tryGet('services');
+  const workloads = await ctx.tryGet('workloads');
+  let judged = 0;
+  let missing: 'services' | 'workloads' | undefined;
+  for (const monitor of monitors) {
+    const resolved = resolveTargets(monitor, services, workloads);
+    if ('unknown' in resolved) {
+      missing = resolved.unknown;
+      continue;
+    }
+    judged++;
+    judge(monitor, resolved);
+  }
+  if (!judged && missing) await ctx.get(missing);
 }

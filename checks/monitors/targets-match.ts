@@ -1,7 +1,7 @@
 import { defineCheck } from '../../src/core/check.js';
 import { describeSelector, monitorNamespaces } from '../../src/model/selectors.js';
 import { loadMonitors } from './endpoints.js';
-import { resolveTargets } from './scrape-targets.js';
+import { judgeMonitorTargets } from './scrape-targets.js';
 
 export default defineCheck({
   id: 'monitors.targets-match',
@@ -11,25 +11,14 @@ export default defineCheck({
   needs: [],
   uses: ['serviceMonitors', 'podMonitors', 'services', 'workloads'],
   async run(ctx) {
-    const monitors = await loadMonitors(ctx);
-    const services = await ctx.tryGet('services');
-    const workloads = await ctx.tryGet('workloads');
-    let missing: 'services' | 'workloads' | undefined;
-    let judged = 0;
-    for (const monitor of monitors) {
-      // Without a selector the object is invalid (MONITOR_INVALID), not unmatched.
-      if (!monitor.spec?.selector) continue;
-      const resolved = resolveTargets(monitor, services, workloads);
-      if ('unknown' in resolved) {
-        missing = resolved.unknown;
-        continue;
-      }
-      judged++;
+    // Without a selector the object is invalid (MONITOR_INVALID), not unmatched.
+    const monitors = (await loadMonitors(ctx)).filter((monitor) => monitor.spec?.selector);
+    await judgeMonitorTargets(ctx, monitors, (monitor, resolved) => {
       const subject = ctx.subjectOf(monitor);
       if (!resolved.matched.length) {
         const scope = monitorNamespaces(monitor);
         ctx.report('MONITOR_NO_MATCHING_SERVICE', {
-          selector: describeSelector(monitor.spec.selector),
+          selector: describeSelector(monitor.spec?.selector),
           namespaces: scope.any ? [] : scope.names,
           target: resolved.kind,
         }, { subject });
@@ -37,8 +26,6 @@ export default defineCheck({
       for (const missing of resolved.missingPorts) {
         ctx.report('MONITOR_PORT_NOT_FOUND', { endpoint: missing.endpoint.path, port: missing.port, available: missing.available, target: resolved.kind }, { subject });
       }
-    }
-    // Nothing could be judged: skip with the source's own reason ("no Service in the manifests").
-    if (!judged && missing) await ctx.get(missing);
+    });
   },
 });

@@ -5,28 +5,19 @@ import { DEFAULT_OPTIONS, parseDuration, type DoctorOptions, type ProbeMode } fr
 import { parseTargetSpec } from '../core/target-spec.js';
 import type { FailOn } from '../core/types.js';
 
-export interface DoctorFlags {
+/** Flags that reach DoctorOptions under the same name and type. */
+type SameAsOptions = 'offline' | 'kubeconfig' | 'context' | 'namespace' | 'prometheus' | 'certsDir' | 'meshRoot' | 'targetIdentity'
+  | 'prometheusUrl' | 'only' | 'skip' | 'suppress' | 'concurrency' | 'verbose';
+
+/** The doctor's flags as yargs parses them: the rest are text that toDoctorOptions checks and converts. */
+export interface DoctorFlags extends Partial<Pick<DoctorOptions, SameAsOptions>> {
   filename?: string[];
-  offline?: boolean;
-  kubeconfig?: string;
-  context?: string;
-  namespace?: string;
-  prometheus?: string;
-  certsDir?: string;
-  meshRoot?: string;
   target?: string[];
-  targetIdentity?: string;
   probe?: string;
-  prometheusUrl?: string;
-  only?: string[];
-  skip?: string[];
-  suppress?: string[];
   failOn?: string;
   timeout?: string;
   deadline?: string;
-  concurrency?: number;
   now?: string;
-  verbose?: boolean;
 }
 
 const mustExist = (flag: string, path: string | undefined) => {

@@ -57,6 +57,10 @@ const NOT_TLS: readonly Cause[] = [
   { code: 'AMBIENT_NAMESPACE', why: 'in ambient mode the TLS of the scrape is tunnelled to the plain-text app' },
 ];
 
+// Wordings whose meaning depends on the scheme of the scrape: one pattern, a rule per scheme.
+const BARE_EOF = /(?:^|: )EOF$/i;
+const RESET = /connection reset by peer|broken pipe/i;
+
 /** Most specific first: the first rule to name a code gives its rank and its why. */
 const RULES: readonly Rule[] = [
   // ── Building the scrape pool / reading the TLS files (logged, or per scrape when a file vanishes) ──
@@ -120,22 +124,22 @@ const RULES: readonly Rule[] = [
     { code: 'MONITOR_PORT_PROTOCOL', why: 'the port is not declared HTTP for Istio: HTTP/2 frames reach an HTTP/1.1 app' },
     CONNECTION_CLOSED,
   ] },
-  { pattern: /(?:^|: )EOF$|readLoopPeekFailLocked: <nil>/i, scheme: 'https', causes: [
+  { pattern: new RegExp(`${BARE_EOF.source}|readLoopPeekFailLocked: <nil>`, 'i'), scheme: 'https', causes: [
     { code: 'MONITOR_TLS_ON_PLAINTEXT', why: 'under PERMISSIVE the TLS of Prometheus falls into a passthrough chain and is closed' },
     { code: 'CLIENT_CERT_REJECTED', why: 'a target that does not trust the client certificate may close without an alert (TLS 1.3)' },
     { code: 'ROOT_MISMATCH', why: "Prometheus's certificate comes from another CA than the target trusts" },
     CONNECTION_CLOSED,
   ] },
-  { pattern: /(?:^|: )EOF$/i, scheme: 'http', causes: [
+  { pattern: BARE_EOF, scheme: 'http', causes: [
     { code: 'MONITOR_SCHEME_HTTP_ON_STRICT', why: 'plain http toward a sidecar that demands mTLS (STRICT) is closed' },
     CONNECTION_CLOSED,
   ] },
-  { pattern: /connection reset by peer|broken pipe/i, scheme: 'https', causes: [
+  { pattern: RESET, scheme: 'https', causes: [
     CONNECTION_CLOSED,
     { code: 'CLIENT_CERT_REJECTED', why: 'some servers reset instead of alerting when they refuse a client certificate (TLS 1.2)' },
     { code: 'CERT_EXPIRED', why: 'an expired client certificate can be refused with a reset' },
   ] },
-  { pattern: /connection reset by peer|broken pipe/i, scheme: 'http', causes: [
+  { pattern: RESET, scheme: 'http', causes: [
     { code: 'MONITOR_SCHEME_HTTP_ON_STRICT', why: 'STRICT mTLS resets plain-text connections' },
     CONNECTION_CLOSED,
   ] },
