@@ -2,9 +2,12 @@
 // @kubernetes/client-node is still imported lazily, only when a cluster is contacted.
 // Type checking is a separate step (`npm run typecheck`).
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+
+// Chunk names are content hashes: start from an empty dist so stale chunks never linger.
+rmSync(new URL('../dist/', import.meta.url), { recursive: true, force: true });
 
 await build({
   entryPoints: { cli: 'src/cli/main.ts', index: 'src/index.ts' },

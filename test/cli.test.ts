@@ -64,6 +64,30 @@ describe('doctor', () => {
   });
 });
 
+describe('start-up', () => {
+  /** Packages reached from dist/cli.js through static imports only (what every run loads). */
+  function staticPackages(file: string, seen = new Set<string>()): Set<string> {
+    const packages = new Set<string>();
+    if (seen.has(file)) return packages;
+    seen.add(file);
+    const code = readFileSync(new URL(`../dist/${file}`, import.meta.url), 'utf8');
+    for (const [, spec] of code.matchAll(/^import\s[^;]*?from\s*"([^"]+)"|^import\s*"([^"]+)"/gm)) {
+      if (!spec) continue;
+      if (spec.startsWith('./')) for (const p of staticPackages(spec.slice(2), seen)) packages.add(p);
+      else packages.add(spec);
+    }
+    return packages;
+  }
+
+  it('loads the cluster client, the simulator and the certificate minter only when a run needs them', () => {
+    const loaded = [...staticPackages('cli.js')];
+    expect(loaded).not.toContain('@kubernetes/client-node');
+    expect(loaded).not.toContain('node-forge');
+    expect(loaded).not.toContain('ws');
+    expect(loaded).toContain('yargs');
+  });
+});
+
 describe('other commands', () => {
   it('--version prints the package version', async () => {
     const { code, stdout } = await runCli(['--version']);

@@ -5,7 +5,7 @@
  * are checked for their type only. test/model-monitor-schema.test.ts fails when this schema and the
  * operator's CRDs disagree on a field or a type.
  */
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { MonitorKind } from './selectors.js';
 
 export const MONITOR_API_VERSION = 'monitoring.coreos.com/v1';
@@ -126,11 +126,15 @@ export function monitorSchema(kind: MonitorKind): Schema {
 }
 
 // verbose: errors carry their schema, whose property names suggest what a misspelt field meant.
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
-const validators = {
-  ServiceMonitor: ajv.compile(monitorSchema('ServiceMonitor')),
-  PodMonitor: ajv.compile(monitorSchema('PodMonitor')),
-};
+// Compiled at first use, not at import: compiling costs tens of milliseconds of every start-up.
+let compiled: Record<'ServiceMonitor' | 'PodMonitor', ValidateFunction> | undefined;
+function validators(): Record<'ServiceMonitor' | 'PodMonitor', ValidateFunction> {
+  if (!compiled) {
+    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
+    compiled = { ServiceMonitor: ajv.compile(monitorSchema('ServiceMonitor')), PodMonitor: ajv.compile(monitorSchema('PodMonitor')) };
+  }
+  return compiled;
+}
 
 /** `/spec/endpoints/0/tlsConfig` + `caFiel` → `spec.endpoints[0].tlsConfig.caFiel` */
 function jsonPath(instancePath: string, child?: string): string {
@@ -172,7 +176,7 @@ function describeError(error: ErrorObject): string {
 
 /** Every schema error of a monitor, each with its JSON path; empty when it is valid. */
 export function validateMonitor(kind: MonitorKind, object: unknown): string[] {
-  const validate = validators[kind];
+  const validate = validators()[kind];
   if (validate(object)) return [];
   return [...new Set((validate.errors ?? []).map((e) => describeError(e)))];
 }
