@@ -6,6 +6,7 @@ import { ALL_CHECKS } from '../checks/index.js';
 import type { Check } from './core/check.js';
 import { exitCodeFor } from './core/exit-code.js';
 import { DEFAULT_OPTIONS, isOffline, type DoctorOptions } from './core/options.js';
+import { loadPlugins } from './core/plugins.js';
 import { ResourceStore } from './core/resources.js';
 import { runChecks } from './core/runner.js';
 import { applySuppressions, parseSuppressions } from './core/suppress.js';
@@ -39,7 +40,8 @@ export async function runDoctor(input: Partial<DoctorOptions> = {}, hooks: Docto
     if (source.applies(options)) store.provide(await source.providers(options, store));
   }
 
-  const { checks, findings } = await runChecks([...ALL_CHECKS, ...(hooks.checks ?? [])], store, {
+  const plugins = await loadPlugins(options.plugins, ALL_CHECKS);
+  const { checks, findings } = await runChecks([...ALL_CHECKS, ...plugins, ...(hooks.checks ?? [])], store, {
     now: options.now ?? startedAt,
     timeoutMs: options.timeoutMs,
     concurrency: options.concurrency,

@@ -1,5 +1,5 @@
 /** The CLI as users and CI meet it: exit codes, one-line errors, stdout discipline (CONTRACT.md). */
-import { mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -110,5 +110,38 @@ describe('other commands', () => {
     const { code, stdout } = await runCli(['--help'], { bin: plugin });
     expect(code).toBe(0);
     expect(stdout).toContain('kubectl asm-prom');
+  });
+});
+
+describe('--plugin', () => {
+  const EXAMPLE = new URL('../examples/correct/', import.meta.url).pathname;
+  const pluginDir = mkdtempSync(join(tmpdir(), 'asm-prom-plugin-mod-'));
+
+  it('runs extra checks from a module beside the built-in ones, reporting catalogue codes', async () => {
+    const plugin = join(pluginDir, 'team-policy.mjs');
+    // A team rule: every Prometheus must hold its application until the proxy started.
+    writeFileSync(plugin, `export default {
+      id: 'prometheus.team-policy', title: 'our team policy on Prometheus pods', category: 'prometheus',
+      codes: ['STARTUP_RACE'], needs: ['prometheusPods'],
+      async run(ctx) { for (const p of await ctx.get('prometheusPods')) ctx.report('STARTUP_RACE', {}, { subject: ctx.subjectOf(p.subject) }); },
+    };`);
+    const { code, stdout } = await runCli(['doctor', '-f', EXAMPLE, '--plugin', plugin, '-o', 'json', '--fail-on', 'warning']);
+    const report = JSON.parse(stdout);
+    expect(report.checks.map((c: { id: string }) => c.id)).toContain('prometheus.team-policy');
+    expect(report.findings.filter((f: { check: string }) => f.check === 'prometheus.team-policy').map((f: { code: string }) => f.code)).toEqual(['STARTUP_RACE']);
+    expect(code).toBe(1);
+  });
+
+  it.each([
+    ['a module that does not exist', 'missing.mjs', null],
+    ['a module that exports no check', 'nothing.mjs', 'export default 42;'],
+    ['a check whose id a built-in check has', 'twin.mjs', "export default { id: 'certs.chain', title: 'a twin of certs.chain', category: 'certs', codes: ['CHAIN_BROKEN'], needs: [], run() {} };"],
+  ])('rejects %s with exit 2 and one line', async (_what, name, source) => {
+    const path = join(pluginDir, name);
+    if (source !== null) writeFileSync(path, source);
+    const { code, stdout, stderr } = await runCli(['doctor', '-f', EXAMPLE, '--plugin', path]);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.trim().split('\n')).toHaveLength(1);
   });
 });

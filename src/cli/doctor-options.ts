@@ -18,6 +18,7 @@ export interface DoctorFlags extends Partial<Pick<DoctorOptions, SameAsOptions>>
   timeout?: string;
   deadline?: string;
   now?: string;
+  plugin?: string[];
 }
 
 const mustExist = (flag: string, path: string | undefined) => {
@@ -76,5 +77,6 @@ export function toDoctorOptions(flags: DoctorFlags): DoctorOptions {
     concurrency,
     now,
     verbose: flags.verbose ?? false,
+    plugins: flags.plugin ?? [],
   };
 }

@@ -28,6 +28,8 @@ export interface DoctorOptions {
   concurrency: number;
   now?: Date;
   verbose: boolean;
+  /** --plugin: modules of extra checks */
+  plugins: string[];
 }
 
 export const DEFAULT_OPTIONS: DoctorOptions = {
@@ -43,6 +45,7 @@ export const DEFAULT_OPTIONS: DoctorOptions = {
   deadlineMs: 120_000,
   concurrency: 32,
   verbose: false,
+  plugins: [],
 };
 
 /** Cluster mode unless told otherwise: -f and --offline both mean "contact no API server". */

@@ -34,7 +34,8 @@ export function doctorFlags<T>(y: Argv<T>) {
     .option('deadline', { type: 'string', default: '120s', describe: 'limit for the whole run' })
     .option('concurrency', { type: 'number', default: 32, describe: 'handshakes and API calls in flight' })
     .option('now', { type: 'string', describe: 'judge certificate validity at this RFC 3339 time' })
-    .option('verbose', { alias: 'v', type: 'boolean', describe: 'show the evidence of every finding' });
+    .option('verbose', { alias: 'v', type: 'boolean', describe: 'show the evidence of every finding' })
+    .option('plugin', { ...repeatable, describe: 'load extra checks from a module (file or package; repeatable)' });
 }
 
 export async function doctorCommand(argv: DoctorFlags & { output: OutputFormat }): Promise<number> {
