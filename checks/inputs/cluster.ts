@@ -6,7 +6,11 @@ export default defineCheck({
   title: 'the Kubernetes API answers and lets us read what we need',
   category: 'inputs',
   codes: ['CLUSTER_UNREACHABLE', 'ACCESS_DENIED', 'PROMETHEUS_NOT_FOUND'],
-  needs: [],
+  needs: ['clusterServer'],
   after: AFTER_EVERYTHING,
-  run: (ctx) => reportDiagnostics(ctx, ['CLUSTER_UNREACHABLE', 'ACCESS_DENIED', 'PROMETHEUS_NOT_FOUND']),
+  async run(ctx) {
+    // Only where this input exists (cluster mode / -f): elsewhere the check is skipped, not passed.
+    await ctx.get('clusterServer');
+    reportDiagnostics(ctx, ['CLUSTER_UNREACHABLE', 'ACCESS_DENIED', 'PROMETHEUS_NOT_FOUND']);
+  },
 });

@@ -6,7 +6,11 @@ export default defineCheck({
   title: 'every -f document parses',
   category: 'inputs',
   codes: ['MANIFEST_PARSE_ERROR'],
-  needs: [],
+  needs: ['manifestFiles'],
   after: AFTER_EVERYTHING,
-  run: (ctx) => reportDiagnostics(ctx, ['MANIFEST_PARSE_ERROR']),
+  async run(ctx) {
+    // Only where this input exists (cluster mode / -f): elsewhere the check is skipped, not passed.
+    await ctx.get('manifestFiles');
+    reportDiagnostics(ctx, ['MANIFEST_PARSE_ERROR']);
+  },
 });

@@ -109,7 +109,21 @@ function isClusterScoped(kind: string | undefined): boolean {
 }
 
 /** Why a resource nobody provides is missing, in the user's terms. */
+const OFFLINE_WITHOUT = (what: string) => `offline, and no -f manifests give ${what}`;
 const UNPROVIDED_REASONS: Partial<Record<ResourceKey, string>> = {
+  clusterServer: 'offline: no Kubernetes API is contacted (-f or --offline)',
+  manifestFiles: 'no -f manifests',
+  prometheusPods: OFFLINE_WITHOUT('a Prometheus'),
+  prometheusResources: OFFLINE_WITHOUT('a Prometheus resource'),
+  serviceMonitors: OFFLINE_WITHOUT('ServiceMonitors'),
+  podMonitors: OFFLINE_WITHOUT('PodMonitors'),
+  services: OFFLINE_WITHOUT('Services'),
+  endpointSlices: 'endpoints are known only in a live cluster',
+  workloads: OFFLINE_WITHOUT('workloads'),
+  namespaces: OFFLINE_WITHOUT('Namespaces'),
+  peerAuthentications: OFFLINE_WITHOUT('PeerAuthentications'),
+  rbac: OFFLINE_WITHOUT('RBAC objects'),
+  objects: 'no -f manifests',
   certFiles: 'no certificate files to read: give --certs-dir, or run against a cluster',
   meshRoot: 'no mesh root: give --mesh-root, or run against a cluster (istio-ca-root-cert ConfigMap)',
 };

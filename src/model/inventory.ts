@@ -100,6 +100,10 @@ export interface ResourceMap {
   meshRoot: MeshRoot;
   /** every object of the inputs (for schema checks of objects no other resource holds) */
   objects: KubeObject[];
+  /** the -f inputs as given (manifest mode) */
+  manifestFiles: string[];
+  /** the API server's URL (cluster mode), known before any call is made */
+  clusterServer: string;
 }
 
 /**

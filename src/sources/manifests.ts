@@ -148,6 +148,7 @@ export function manifestProviders(store: ResourceStore, parsed: ParseResult, cwd
   };
 
   return {
+    manifestFiles: () => [...new Set([...parsed.objects, ...parsed.errors].map((o) => displayPath(o.file, cwd)))],
     objects: () => objects,
     prometheusResources: () => known(objects.filter(isPrometheusResource), 'no Prometheus resource in the manifests'),
     prometheusPods: () => known(prometheusPodsFromManifests(objects), 'no Prometheus resource or workload in the manifests'),

@@ -48,6 +48,7 @@ export async function clusterProviders(options: DoctorOptions, store: ResourceSt
   const namespaces = once(() => reader.list<KubeObject>(RESOURCES.namespaces, undefined, {}, 'the namespace labels (injection, monitor namespace selectors, ambient mode)'));
 
   const providers: Providers = {
+    clusterServer: () => server,
     kube: async () => {
       await reader.ready();
       return kube;
