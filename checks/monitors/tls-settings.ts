@@ -5,12 +5,13 @@ import { effectiveEndpoints, loadMonitors, onceEach, viewsOf } from './endpoints
 const isSet = (value: unknown) => (typeof value === 'string' ? value !== '' : typeof value === 'object' && value !== null && Object.keys(value).length > 0);
 
 /**
- * The client certificate and key must be given (by file, or by Secret where the CRD allows); the
- * CA only matters while the server is verified, which MONITOR_VERIFY_SPIFFE reports on its own.
+ * The recipe's three files (by file, or by Secret where the CRD allows), as CONTRACT.md promises:
+ * the CA too, even under insecureSkipVerify, because the recipe's set is what the other checks
+ * (paths, certificate files) follow, and a missing one usually means a half-copied tlsConfig.
  */
 function missingFiles(tls: SafeTLSConfig | undefined): string[] {
   const missing: string[] = [];
-  if (tls?.insecureSkipVerify !== true && !isSet(tls?.caFile) && !isSet(tls?.ca)) missing.push('caFile');
+  if (!isSet(tls?.caFile) && !isSet(tls?.ca)) missing.push('caFile');
   if (!isSet(tls?.certFile) && !isSet(tls?.cert)) missing.push('certFile');
   if (!isSet(tls?.keyFile) && !isSet(tls?.keySecret)) missing.push('keyFile');
   return missing;
