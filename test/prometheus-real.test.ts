@@ -91,7 +91,8 @@ describe.skipIf(!hasPrometheus)('the doctor reading a real Prometheus 2.42', () 
       job_name: name, scheme, ...(tlsConfig ? { tls_config: tlsConfig } : {}), static_configs: [{ targets: [`127.0.0.1:${port}`] }],
     });
     const config = {
-      global: { scrape_interval: '1s', scrape_timeout: '1s' },
+      // 2 s, not 1: a loaded CI machine must not turn a refusal into "context deadline exceeded".
+      global: { scrape_interval: '2s', scrape_timeout: '2s' },
       scrape_configs: [
         job('healthy', 'https', ports.mtls, tls(good)),
         job('foreign-ca', 'https', ports.openssl, tls(foreign)),
@@ -109,7 +110,7 @@ describe.skipIf(!hasPrometheus)('the doctor reading a real Prometheus 2.42', () 
     promUrl = `http://127.0.0.1:${ports.prometheus}`;
 
     // Settled: every target scraped at least once (the scrape manager builds pools about 5 s after start).
-    await waitFor('every target of Prometheus to be scraped', 20_000, async () => {
+    await waitFor('every target of Prometheus to be scraped', 30_000, async () => {
       const response = await fetch(`${promUrl}/api/v1/targets`, { signal: AbortSignal.timeout(2_000) });
       const { data } = (await response.json()) as { data: { activeTargets: { health: string; scrapePool: string }[] } };
       const scraped = data.activeTargets.filter((t) => t.health !== 'unknown').map((t) => t.scrapePool);
