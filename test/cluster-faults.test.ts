@@ -3,7 +3,7 @@
  * server that never answers, refused credentials, a malformed kubeconfig. The run always completes,
  * CLUSTER_UNREACHABLE comes within twice --timeout, and the exit code is never 3.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import type http from 'node:http';
 import https from 'node:https';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runDoctor } from '../src/index.js';
+import { runCli } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'asm-prom-cluster-'));
 // a throw-away self-signed serving certificate for the local API servers
@@ -89,32 +90,31 @@ describe('an unusable API server', () => {
 });
 
 describe('kubeconfig resolution errors are usage errors: exit 2, one line, nothing on stdout', () => {
-  const cli = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-    spawnSync(process.execPath, ['bin/asm-prom.js', 'doctor', ...args], { encoding: 'utf8', env: { ...process.env, HOME: dir, KUBECONFIG: '', ...env } });
+  const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(['doctor', ...args], { env: { HOME: dir, KUBECONFIG: '', ...env } });
 
   it.each([
     ['not YAML', 'clusters: [unclosed\n  - : :'],
     ['not a mapping', '- just\n- a list\n'],
     ['a cluster without server', 'apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {}\ncontexts: []\n'],
-  ])('%s', (_name, text) => {
+  ])('%s', async (_name, text) => {
     const path = join(dir, `bad-${_name.replace(/\W/g, '')}`);
     writeFileSync(path, text);
-    const result = cli(['--kubeconfig', path, '-o', 'json']);
-    expect(result.status).toBe(2);
+    const result = await cli(['--kubeconfig', path, '-o', 'json']);
+    expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(/kubeconfig/);
   });
 
-  it('an unknown --context', () => {
-    const result = cli(['--kubeconfig', kubeconfigFor('https://127.0.0.1:1'), '--context', 'nope']);
-    expect(result.status).toBe(2);
+  it('an unknown --context', async () => {
+    const result = await cli(['--kubeconfig', kubeconfigFor('https://127.0.0.1:1'), '--context', 'nope']);
+    expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--context nope: no such context/);
   });
 
-  it('no kubeconfig anywhere', () => {
-    const result = cli([], { KUBERNETES_SERVICE_HOST: '' });
-    expect(result.status).toBe(2);
+  it('no kubeconfig anywhere', async () => {
+    const result = await cli([], { KUBERNETES_SERVICE_HOST: '' });
+    expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/no kubeconfig/);
   });
 });

@@ -2,24 +2,14 @@
  * `asm-prom demo`, as a user runs it: the built binary, one process per scenario. Each scenario's
  * expectedCodes must be reported; --list names them all and the default.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SCENARIO } from '../src/cli/commands/demo.js';
 import { listScenarios } from '../src/sim/index.js';
+import { runCli } from './helpers/cli.js';
 
-const BIN = 'bin/asm-prom.js';
-
-/** Runs the CLI without blocking the event loop (the test's own servers stay responsive). */
-function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+/** The CLI without blocking the event loop (the test's own servers stay responsive); no kill before the test's own timeout. */
+const cli = (args: string[]) => runCli(args, { timeoutMs: 120_000 });
 
 beforeAll(() => {
   const build = spawnSync('npm', ['run', 'build'], { encoding: 'utf8' });
@@ -31,7 +21,7 @@ const scenarios = listScenarios().filter((s) => s.name !== 'scale');
 describe('asm-prom demo', () => {
   it('--list names every scenario with its description, and the default', async () => {
     const human = await cli(['demo', '--list']);
-    expect(human.status).toBe(0);
+    expect(human.code).toBe(0);
     for (const s of scenarios) expect(human.stdout).toContain(s.name);
     expect(human.stdout).toContain(`${DEFAULT_SCENARIO} (default)`);
 
@@ -48,11 +38,11 @@ describe('asm-prom demo', () => {
   // One at a time: on a small machine, meshes side by side would turn --timeout into the thing under test.
   it.each(scenarios.map((s) => [s.name, s.expectedCodes] as const))('demo %s -o json reports %j', async (name, expected) => {
     const result = await cli(['demo', name, '-o', 'json']);
-    expect(result.status, result.stderr).not.toBe(2);
-    expect(result.status).not.toBe(3);
+    expect(result.code, result.stderr).not.toBe(2);
+    expect(result.code).not.toBe(3);
     const report = JSON.parse(result.stdout) as { mode: string; exitCode: number; findings: { code: string; severity: string }[] };
     expect(report.mode).toBe('cluster');
-    expect(report.exitCode).toBe(result.status);
+    expect(report.exitCode).toBe(result.code);
     const codes = new Set(report.findings.map((f) => f.code));
     for (const code of expected) expect([...codes], `${name} should report ${code}`).toContain(code);
     if (!expected.length) expect(report.findings.filter((f) => f.severity === 'error')).toEqual([]);
@@ -60,14 +50,14 @@ describe('asm-prom demo', () => {
 
   it('an unknown scenario is a usage error: exit 2, one line', async () => {
     const result = await cli(['demo', 'no-such-scenario', '-o', 'json']);
-    expect(result.status).toBe(2);
+    expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('flags that point elsewhere are refused', async () => {
     const result = await cli(['demo', 'healthy', '-f', 'examples/']);
-    expect(result.status).toBe(2);
+    expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/simulated cluster: -f does not apply/);
   });
 });

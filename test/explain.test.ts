@@ -1,17 +1,13 @@
 /** `asm-prom explain`, as users run it: the built binary, its exact JSON, its human text, exit 0 always. */
-import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { runCli } from './helpers/cli.js';
 
-const cli = new URL('../bin/asm-prom.js', import.meta.url).pathname;
-const explain = (...args: string[]) => {
-  const result = spawnSync('node', [cli, 'explain', ...args], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, FORCE_COLOR: '0' } });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-};
+const explain = (...args: string[]) => runCli(['explain', ...args], { timeoutMs: 20_000 });
 
 describe('asm-prom explain', () => {
-  it('-o json prints exactly the input and the causes, most likely first', () => {
+  it('-o json prints exactly the input and the causes, most likely first', async () => {
     const text = 'Get "https://10.4.0.7:8080/metrics": remote error: tls: unknown certificate authority';
-    const { code, stdout, stderr } = explain(text, '-o', 'json');
+    const { code, stdout, stderr } = await explain(text, '-o', 'json');
     expect([code, stderr]).toEqual([0, '']);
     const parsed = JSON.parse(stdout) as { input: string; causes: { code: string; why: string }[] };
     expect(Object.keys(parsed)).toEqual(['input', 'causes']);
@@ -20,24 +16,24 @@ describe('asm-prom explain', () => {
     for (const cause of parsed.causes) expect(Object.keys(cause)).toEqual(['code', 'why']);
   });
 
-  it('human output lists the causes with their docs anchors', () => {
-    const { code, stdout } = explain('Get "http://10.4.0.7:8080/metrics": EOF');
+  it('human output lists the causes with their docs anchors', async () => {
+    const { code, stdout } = await explain('Get "http://10.4.0.7:8080/metrics": EOF');
     expect(code).toBe(0);
     expect(stdout).toMatch(/1\. MONITOR_SCHEME_HTTP_ON_STRICT {2}plain http toward a sidecar/);
     expect(stdout).toContain('docs/checks.md#monitor-scheme-http-on-strict');
   });
 
-  it('an unknown text: an honest "no known cause", empty causes in JSON, exit 0', () => {
-    const human = explain('the moon is made of cheese');
+  it('an unknown text: an honest "no known cause", empty causes in JSON, exit 0', async () => {
+    const human = await explain('the moon is made of cheese');
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/No known cause/);
-    const json = explain('the moon is made of cheese', '-o', 'json');
+    const json = await explain('the moon is made of cheese', '-o', 'json');
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual({ input: 'the moon is made of cheese', causes: [] });
   });
 
-  it('without a text it is a usage error: exit 2, one line, nothing on stdout', () => {
-    const { code, stdout, stderr } = explain();
+  it('without a text it is a usage error: exit 2, one line, nothing on stdout', async () => {
+    const { code, stdout, stderr } = await explain();
     expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr.trim().split('\n')).toHaveLength(1);

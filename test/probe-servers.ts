@@ -12,12 +12,13 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
-import { CertificateAuthority, spiffeIdOf, type IssuedCert } from '../src/sim/ca.js';
+import { spiffeId } from '../src/pki/index.js';
+import { CertificateAuthority, type IssuedCert } from '../src/sim/ca.js';
 
 export const METRICS = '# HELP up whether up\n# TYPE up gauge\nup 1\nhttp_requests_total{code="200"} 42\nprocess_cpu_seconds_total 3.5e-2\n';
 export const TRUST_DOMAIN = 'cluster.local';
-export const PROMETHEUS_ID = spiffeIdOf(TRUST_DOMAIN, 'monitoring', 'prometheus');
-export const TARGET_ID = spiffeIdOf(TRUST_DOMAIN, 'app', 'web');
+export const PROMETHEUS_ID = spiffeId(TRUST_DOMAIN, 'monitoring', 'prometheus');
+export const TARGET_ID = spiffeId(TRUST_DOMAIN, 'app', 'web');
 
 export class ProbeLab {
   readonly dir = mkdtempSync(join(tmpdir(), 'asm-prom-probe-'));

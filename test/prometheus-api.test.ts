@@ -3,7 +3,6 @@
  * SCRAPE_POOL_MISSING reason rests on, and hostile or absent answers, which must become findings
  * (PROMETHEUS_API_UNREACHABLE, a warning) and never a crash or a hang.
  */
-import { spawnSync } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defineCheck, runDoctor, type RunSummary } from '../src/index.js';
@@ -13,6 +12,7 @@ import type { PrometheusPod } from '../src/model/inventory.js';
 import type { KubeAccess, ProxyResponse } from '../src/model/kube-access.js';
 import type { PrometheusResource } from '../src/model/k8s.js';
 import { monitorOfJob, parseCounter, readPrometheusView, readPrometheusViews, urlGetter } from '../src/probes/prometheus-api.js';
+import { runCli } from './helpers/cli.js';
 
 type Route = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -368,15 +368,13 @@ describe('cluster mode: through the API server\'s proxy', () => {
 });
 
 describe('the CLI', () => {
-  const cli = new URL('../bin/asm-prom.js', import.meta.url).pathname;
-
-  it('doctor --offline --prometheus-url toward nothing: a warning in the JSON, exit 0; exit 1 with --fail-on warning', () => {
-    const run = (...extra: string[]) => spawnSync('node', [cli, 'doctor', '--offline', '--prometheus-url', 'http://127.0.0.1:1', '--timeout', '1s', '-o', 'json', ...extra], { encoding: 'utf8', timeout: 20_000 });
-    const result = run();
+  it('doctor --offline --prometheus-url toward nothing: a warning in the JSON, exit 0; exit 1 with --fail-on warning', async () => {
+    const run = (...extra: string[]) => runCli(['doctor', '--offline', '--prometheus-url', 'http://127.0.0.1:1', '--timeout', '1s', '-o', 'json', ...extra], { timeoutMs: 20_000 });
+    const result = await run();
     expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
     const report = JSON.parse(result.stdout) as RunSummary;
-    expect(result.status).toBe(0);
+    expect(result.code).toBe(0);
     expect(report.findings.map((f) => [f.code, f.severity])).toContainEqual(['PROMETHEUS_API_UNREACHABLE', 'warning']);
-    expect(run('--fail-on', 'warning').status).toBe(1);
+    expect((await run('--fail-on', 'warning')).code).toBe(1);
   });
 });

@@ -1,7 +1,7 @@
 import { defineCheck } from '../../src/core/check.js';
 import { Unavailable } from '../../src/core/resources.js';
 import type { CertFileSet, PrometheusPod } from '../../src/model/inventory.js';
-import { parseSpiffeId, spiffeIdOf } from '../../src/pki/index.js';
+import { parseSpiffeId, spiffeId, spiffeIdOf } from '../../src/pki/index.js';
 import { fileSubject, usableSets } from './parsed.js';
 
 type Expected = NonNullable<CertFileSet['expectedIdentity']>;
@@ -35,7 +35,7 @@ export default defineCheck({
       if (parts && parts.trustDomain === trustDomain && parts.namespace === expected.namespace && parts.serviceAccount === expected.serviceAccount) continue;
       ctx.report('IDENTITY_MISMATCH', {
         actual: actual ?? '(no SPIFFE URI SAN)',
-        expected: `spiffe://${trustDomain}/ns/${expected.namespace}/sa/${expected.serviceAccount}`,
+        expected: spiffeId(trustDomain, expected.namespace, expected.serviceAccount),
       }, { subject: fileSubject(set, 'cert-chain.pem') });
     }
     if (judged === 0) throw new Unavailable("the Prometheus pod's service account is unknown: give -f with its manifest (exactly one Prometheus), or run against the cluster");

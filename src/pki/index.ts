@@ -2,6 +2,6 @@
 export { PemError, parseCertificates, parsePrivateKey, pemBlocks, type PemBlock } from './pem.js';
 export {
   describeCertificate, distinguishedName, formatDuration, isIssuedBy, isSelfSigned, keyTypeOf, lifetimeUsedPercent,
-  notAfter, notBefore, parseSpiffeId, sameAnchor, spiffeIdOf, validityAt, type SpiffeParts,
+  notAfter, notBefore, parseSpiffeId, sameAnchor, spiffeId, spiffeIdOf, validityAt, type SpiffeParts,
 } from './inspect.js';
 export { verifyChain, type ChainError, type ChainInput, type ChainVerdict } from './verify.js';

@@ -35,6 +35,11 @@ export interface SpiffeParts {
   serviceAccount: string;
 }
 
+/** Istio's SPIFFE ID of a service account: `spiffe://<trust-domain>/ns/<ns>/sa/<sa>`. */
+export function spiffeId(trustDomain: string, namespace: string, serviceAccount: string): string {
+  return `spiffe://${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
+}
+
 /** Istio's form of a SPIFFE ID; undefined for any other shape. */
 export function parseSpiffeId(id: string): SpiffeParts | undefined {
   const m = /^spiffe:\/\/([^/]+)\/ns\/([^/]+)\/sa\/([^/]+)$/.exec(id);

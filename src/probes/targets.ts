@@ -19,7 +19,7 @@ import type { EndpointSlice, Monitor, MonitorEndpoint, Pod, Service } from '../m
 import { labelsOf, nameOf, namespaceOf } from '../model/k8s.js';
 import type { KubeAccess } from '../model/kube-access.js';
 import { inMonitorNamespaces, matchesLabels } from '../model/selectors.js';
-import { parseCertificates, parseSpiffeId, spiffeIdOf } from '../pki/index.js';
+import { parseCertificates, parseSpiffeId, spiffeId, spiffeIdOf } from '../pki/index.js';
 import { canConnect, makeProbeTls, probeLocal, type ProbeOutcome, type ProbeRequest, type ProbeTls } from './mtls-probe.js';
 import { probeInPod, type ProbePod } from './openssl-output.js';
 import { pathWithParams } from './scrape-response.js';
@@ -79,10 +79,6 @@ export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
 export const PROBE_CONTAINER = 'istio-proxy';
 
 // ── Targets ─────────────────────────────────────────────────────────────────────────────────────
-
-export function spiffeId(trustDomain: string, namespace: string, serviceAccount: string): string {
-  return `spiffe://${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
-}
 
 /** The mesh's trust domain: that of Prometheus's own certificate, else Istio's default. */
 export function trustDomainOf(certFiles: readonly CertFileSet[] | undefined): string {

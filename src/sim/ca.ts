@@ -137,6 +137,3 @@ export class CertificateAuthority {
     return { certPem: pki.certificateToPem(cert), keyPem: pki.privateKeyToPem(key) };
   }
 }
-
-export const spiffeIdOf = (trustDomain: string, namespace: string, serviceAccount: string): string =>
-  `spiffe://${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;

@@ -10,7 +10,8 @@ import { posix } from 'node:path';
 import type { Container, Pod, Volume } from '../model/k8s.js';
 import { outputCertsDir } from '../model/istio.js';
 import { sidecarOf } from '../model/prometheus.js';
-import { CertificateAuthority, spiffeIdOf } from './ca.js';
+import { spiffeId } from '../pki/index.js';
+import { CertificateAuthority } from './ca.js';
 import type { ClusterState, SimPod } from './cluster.js';
 
 export interface FileEntry {
@@ -149,12 +150,12 @@ export class PodFilesystems {
     const contents = mount?.name ? volumes.get(mount.name) : undefined;
     if (!contents || mount?.readOnly) return;
     const faults = sim.prometheus ? this.state.scenario.faults.prometheusCerts ?? {} : {};
-    const spiffeId = spiffeIdOf(this.state.scenario.trustDomain, pod.metadata!.namespace!, pod.spec?.serviceAccountName ?? 'default');
+    const identity = spiffeId(this.state.scenario.trustDomain, pod.metadata!.namespace!, pod.spec?.serviceAccountName ?? 'default');
     const ca = faults.wrongRoot ? (this.foreignCa ??= new CertificateAuthority('other-mesh.local', true)) : this.meshCa;
     const issued = faults.expired
-      ? ca.issueWorkload(spiffeId, { notBefore: new Date(Date.now() - 25 * HOUR), lifetimeMs: 24 * HOUR })
-      : ca.workloadCertFor(spiffeId);
-    const keyPem = faults.mismatchedKey ? ca.issueWorkload(spiffeId).keyPem : issued.keyPem;
+      ? ca.issueWorkload(identity, { notBefore: new Date(Date.now() - 25 * HOUR), lifetimeMs: 24 * HOUR })
+      : ca.workloadCertFor(identity);
+    const keyPem = faults.mismatchedKey ? ca.issueWorkload(identity).keyPem : issued.keyPem;
     const rel = posix.relative(posix.normalize(mount!.mountPath!).replace(/(.)\/$/, '$1'), target);
     const mode = faults.mode ? parseInt(faults.mode, 8) : 0o644;
     const gid = pod.spec?.securityContext?.fsGroup ?? PROXY_UID;

@@ -1,16 +1,12 @@
 /**
  * Label and field selectors as the API server parses them from query strings
- * (k8s.io/apimachinery/pkg/labels and fields). LabelSelector objects are matched by the model's
- * `matchesLabels`.
+ * (k8s.io/apimachinery/pkg/labels and fields). A label selector is parsed into a LabelSelector and
+ * matched by the model's `matchesLabels`, the same code the checks use.
  */
-import type { KubeObject } from '../model/k8s.js';
+import type { KubeObject, LabelSelector, LabelSelectorRequirement } from '../model/k8s.js';
+import { matchesLabels } from '../model/selectors.js';
 
 export class SelectorError extends Error {}
-
-type Requirement =
-  | { key: string; op: 'eq' | 'neq'; value: string }
-  | { key: string; op: 'in' | 'notin'; values: string[] }
-  | { key: string; op: 'exists' | 'notexists' };
 
 export type Matcher = (labels: Record<string, string>) => boolean;
 
@@ -31,34 +27,23 @@ function splitTopLevel(text: string): string[] {
   return parts.map((p) => p.trim()).filter(Boolean);
 }
 
-function parseRequirement(text: string): Requirement {
+/** One term of the query syntax as the LabelSelector requirement it stands for (`a!=b` is `a notin (b)`). */
+function parseRequirement(text: string): LabelSelectorRequirement {
   let m = /^!\s*([^\s=!()]+)$/.exec(text);
-  if (m) return { key: m[1], op: 'notexists' };
+  if (m) return { key: m[1], operator: 'DoesNotExist' };
   m = /^([^\s=!()]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(text);
-  if (m) return { key: m[1], op: m[2] as 'in' | 'notin', values: m[3].split(',').map((v) => v.trim()).filter(Boolean) };
+  if (m) return { key: m[1], operator: m[2] === 'in' ? 'In' : 'NotIn', values: m[3].split(',').map((v) => v.trim()).filter(Boolean) };
   m = /^([^\s=!()]+)\s*(==|=|!=)\s*([^\s=!(),]*)$/.exec(text);
-  if (m) return { key: m[1], op: m[2] === '!=' ? 'neq' : 'eq', value: m[3] };
+  if (m) return { key: m[1], operator: m[2] === '!=' ? 'NotIn' : 'In', values: [m[3]] };
   m = /^([^\s=!()]+)$/.exec(text);
-  if (m) return { key: m[1], op: 'exists' };
+  if (m) return { key: m[1], operator: 'Exists' };
   throw new SelectorError(`unable to parse requirement: ${JSON.stringify(text)}`);
 }
 
-function matches(req: Requirement, labels: Record<string, string>): boolean {
-  const has = Object.prototype.hasOwnProperty.call(labels, req.key);
-  switch (req.op) {
-    case 'eq': return has && labels[req.key] === req.value;
-    case 'neq': return !has || labels[req.key] !== req.value;
-    case 'in': return has && req.values.includes(labels[req.key]);
-    case 'notin': return !has || !req.values.includes(labels[req.key]);
-    case 'exists': return has;
-    case 'notexists': return !has;
-  }
-}
-
-/** `labelSelector=` of a list request. */
+/** `labelSelector=` of a list request, matched by the model's own selector logic. */
 export function parseLabelSelector(text: string): Matcher {
-  const requirements = splitTopLevel(text).map(parseRequirement);
-  return (labels) => requirements.every((r) => matches(r, labels));
+  const selector: LabelSelector = { matchExpressions: splitTopLevel(text).map(parseRequirement) };
+  return (labels) => matchesLabels(selector, labels);
 }
 
 /** Fields every kind supports, and the extra ones some kinds do (as kube-apiserver's field label conversions). */

@@ -22,7 +22,8 @@ import type { PeerAuthentication, Service } from '../model/k8s.js';
 import { inboundCaptured, isIstioHttpPort, mtlsModeFor, type MtlsMode } from '../model/mtls.js';
 import { matchesLabels } from '../model/selectors.js';
 import { authorizationDenies } from './authz.js';
-import { spiffeIdOf, type CertificateAuthority } from './ca.js';
+import { spiffeId } from '../pki/index.js';
+import type { CertificateAuthority } from './ca.js';
 import { MESH_ROOT_NAMESPACE, resolveTargetPort, type ClusterState, type SimPod } from './cluster.js';
 import type { PodFilesystems } from './filesystem.js';
 import { FakePrometheus } from './prometheus-api.js';
@@ -194,11 +195,11 @@ export class SidecarFleet {
 
   /** The sidecar's TLS server for the pod's identity: the HTTP chain (h2 or HTTP/1.1) or the TCP chain. */
   private tlsServer(context: PortContext): TlsServer {
-    const spiffeId = spiffeIdOf(this.state.scenario.trustDomain, context.sim.pod.metadata!.namespace!, context.sim.pod.spec?.serviceAccountName ?? 'default');
-    const key = `${spiffeId} ${context.httpDeclared ? 'http' : 'tcp'}`;
+    const identity = spiffeId(this.state.scenario.trustDomain, context.sim.pod.metadata!.namespace!, context.sim.pod.spec?.serviceAccountName ?? 'default');
+    const key = `${identity} ${context.httpDeclared ? 'http' : 'tcp'}`;
     let server = this.tlsServers.get(key);
     if (server) return server;
-    const issued = this.meshCa.workloadCertFor(spiffeId);
+    const issued = this.meshCa.workloadCertFor(identity);
     const options = {
       key: issued.keyPem, cert: issued.chainPem, ca: this.meshCa.rootPem, requestCert: true, rejectUnauthorized: true, ALPNProtocols: ['h2', 'http/1.1'],
     };

@@ -10,6 +10,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { Semaphore } from '../../core/limit.js';
 import type { KubeObject } from '../../model/k8s.js';
 
 /**
@@ -262,23 +263,5 @@ function describeNetworkError(error: unknown): string {
       return `the host name does not resolve (${e.code})`;
     default:
       return (e.message || String(error)).split('\n')[0]!;
-  }
-}
-
-/** At most n tasks at once, the rest queued in order. */
-export class Semaphore {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-  constructor(private readonly limit: number) {}
-
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.active++;
-    try {
-      return await fn();
-    } finally {
-      this.active--;
-      this.waiting.shift()?.();
-    }
   }
 }
