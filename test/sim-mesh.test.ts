@@ -9,6 +9,7 @@ import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listScenarios, loadScenario, startSimulatedMesh, type SimulatedMesh } from '../src/sim/index.js';
+import { goErrorText } from '../src/sim/prometheus-api.js';
 
 interface KubeList<T> { items: T[] }
 interface PodJson { metadata: { name: string; namespace: string }; status: { podIP: string } }
@@ -151,7 +152,7 @@ describe('scenarios', () => {
     'mismatched-key': /private key does not match/,
     'permissive-target': /: EOF$/,
     'http-on-strict': /^Get "http:\/\/.*": EOF$/,
-    'port-not-http': /unexpected EOF|EOF/,
+    'port-not-http': /^Get "https:\/\/.*": unexpected EOF$/,
     'authz-403': /^server returned HTTP status 403 Forbidden$/,
     'app-unreachable': /^server returned HTTP status 503 Service Unavailable$/,
     'target-no-sidecar': /http: server gave HTTP response to HTTPS client/,
@@ -182,5 +183,19 @@ describe('scenarios', () => {
     } finally {
       await mesh.stop();
     }
+  });
+});
+
+describe("the fake Prometheus's Go error texts", () => {
+  const target = { host: '10.0.0.7', port: 8443 };
+  const error = (code: string, message = code) => Object.assign(new Error(message), { code });
+
+  it('names its own address in a reset, as Go does', () => {
+    expect(goErrorText(error('ECONNRESET'), target, '10.0.0.5:43210')).toBe('read tcp 10.0.0.5:43210->10.0.0.7:8443: read: connection reset by peer');
+  });
+
+  it('fails a verified scrape of a pod IP on the missing IP SAN before the chain, as Go checks the name first', () => {
+    expect(goErrorText(error('UNABLE_TO_VERIFY_LEAF_SIGNATURE'), target)).toBe("tls: failed to verify certificate: x509: cannot validate certificate for 10.0.0.7 because it doesn't contain any IP SANs");
+    expect(goErrorText(error('CERT_HAS_EXPIRED'), target)).toMatch(/^tls: failed to verify certificate: x509: certificate has expired or is not yet valid/);
   });
 });

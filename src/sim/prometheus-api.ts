@@ -48,21 +48,35 @@ const GO_ALERTS: Record<string, string> = {
   CERTIFICATE_EXPIRED: 'expired certificate', HANDSHAKE_FAILURE: 'handshake failure', NO_APPLICATION_PROTOCOL: 'no application protocol',
 };
 
-/** Node's error, in the words Go's net/http and crypto/tls use for it. */
-export function goErrorText(error: NodeJS.ErrnoException, target: { host: string; port: number }, localPort?: number): string {
+/** Node's codes (OpenSSL's X509_V_ERR names) for a server certificate that does not verify. */
+const VERIFY_CODE = /^(?!ERR_)[A-Z_]*(?:CERT|ISSUER|SIGNATURE|INVALID_CA|INVALID_PURPOSE|CHAIN)/;
+const EXPIRY_CODES = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
+
+/**
+ * Node's error, in the words Go's net/http and crypto/tls use for it. `local` is the scrape's own
+ * address (`ip:port`), which Go names in read errors.
+ */
+export function goErrorText(error: NodeJS.ErrnoException, target: { host: string; port: number }, local = '127.0.0.1:0'): string {
   const address = `${target.host}:${target.port}`;
   const alert = /ALERT_([A-Z_]+)$/.exec(error.code ?? '')?.[1];
   if (alert) return `remote error: tls: ${GO_ALERTS[alert] ?? alert.toLowerCase().replace(/_/g, ' ')}`;
   switch (error.code) {
     case 'ECONNREFUSED': return `dial tcp ${address}: connect: connection refused`;
-    case 'ECONNRESET': return `read tcp 127.0.0.1:${localPort ?? 0}->${address}: read: connection reset by peer`;
+    case 'ECONNRESET': return `read tcp ${local}->${address}: read: connection reset by peer`;
     case 'ERR_SSL_WRONG_VERSION_NUMBER':
     case 'ERR_SSL_PACKET_LENGTH_TOO_LONG': return 'http: server gave HTTP response to HTTPS client';
-    case 'ERR_TLS_CERT_ALTNAME_INVALID': return `tls: failed to verify certificate: x509: cannot validate certificate for ${target.host} because it doesn't contain any IP SANs`;
     case 'ETIMEDOUT': return 'context deadline exceeded';
     case 'UNEXPECTED_EOF': return 'unexpected EOF';
-    default: return error.code?.startsWith('ERR_SSL') || error.code?.includes('CERT') ? `tls: failed to verify certificate: x509: ${error.message}` : 'EOF';
   }
+  const code = error.code ?? '';
+  // Go checks the leaf's dates, then the host name, and builds the chain last: Istio certificates carry
+  // no IP SAN, so with verification on every scrape of a pod IP fails on the name, whatever the root.
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || VERIFY_CODE.test(code)) {
+    return EXPIRY_CODES.has(code)
+      ? 'tls: failed to verify certificate: x509: certificate has expired or is not yet valid'
+      : `tls: failed to verify certificate: x509: cannot validate certificate for ${target.host} because it doesn't contain any IP SANs`;
+  }
+  return code.startsWith('ERR_SSL') ? `tls: failed to verify certificate: x509: ${error.message}` : 'EOF';
 }
 
 export class FakePrometheus {
@@ -190,6 +204,9 @@ export class FakePrometheus {
     return new Promise((resolve) => {
       let settled = false;
       let socket: Socket | TLSSocket | undefined;
+      /** the scrape's own address, kept from the connect: a reset socket no longer tells it */
+      let local: string | undefined;
+      const connected = (s: Socket) => s.once('connect', () => (local = `${s.localAddress}:${s.localPort}`));
       const done = (error?: string, status?: number) => {
         if (settled) return;
         settled = true;
@@ -199,7 +216,7 @@ export class FakePrometheus {
         resolve({ health: lastError ? 'down' : 'up', lastError, durationMs: Date.now() - started });
       };
       const timer = setTimeout(() => done('context deadline exceeded'), SCRAPE_TIMEOUT_MS);
-      const fail = (error: NodeJS.ErrnoException) => done(goErrorText(error, target, socket?.localPort));
+      const fail = (error: NodeJS.ErrnoException) => done(goErrorText(error, target, local));
       const http1 = (s: Socket) => {
         const req = httpRequest({ createConnection: () => s, path, headers: { accept: 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1', 'user-agent': 'Prometheus/2.53.0' } }, (res) => {
           res.resume();
@@ -211,6 +228,7 @@ export class FakePrometheus {
       };
       if (!https) {
         socket = netConnect({ host: target.host, port: target.port }, () => http1(socket!));
+        connected(socket);
         socket.on('error', fail);
         return;
       }
@@ -228,8 +246,11 @@ export class FakePrometheus {
         return done(`unable to use specified client cert (${tls.certFile}) & key (${tls.keyFile}): tls: private key does not match public key`);
       }
       socket = tlsSocket;
+      connected(tlsSocket);
       tlsSocket.on('error', fail);
-      tlsSocket.on('end', () => done('EOF'));
+      // Go's HTTP/2 transport reads a connection closed before any response as `unexpected EOF` (the
+      // TCP chain's HTTP/1.1 app hanging up, failure-modes.md row 16); HTTP/1.1 reads it as `EOF`.
+      tlsSocket.on('end', () => done(tlsSocket.alpnProtocol === 'h2' ? 'unexpected EOF' : 'EOF'));
       tlsSocket.on('secureConnect', () => {
         if (tlsSocket.alpnProtocol !== 'h2') return http1(tlsSocket);
         const session = http2Connect(`https://${target.host}:${target.port}`, { createConnection: () => tlsSocket });
