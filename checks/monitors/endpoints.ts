@@ -59,7 +59,7 @@ const hasRef = (ref: unknown) => isObject(ref) && Object.keys(ref).length > 0;
  * its own keeps it, and gets only caFile, certFile and keyFile from the class, each where it sets
  * neither the file nor a Secret/ConfigMap reference. insecureSkipVerify is never inherited then.
  */
-export function mergeTlsWithScrapeClass(own: SafeTLSConfig | undefined, scrapeClass: ScrapeClass | undefined): SafeTLSConfig | undefined {
+function mergeTlsWithScrapeClass(own: SafeTLSConfig | undefined, scrapeClass: ScrapeClass | undefined): SafeTLSConfig | undefined {
   const fromClass = scrapeClass?.tlsConfig;
   if (isEmptyTls(own)) return fromClass;
   if (!fromClass) return own;

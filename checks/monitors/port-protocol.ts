@@ -5,7 +5,7 @@ import { endpointsOf, label, loadMonitors, onceEach, schemeOf } from './endpoint
 import { judgeMonitorTargets } from './scrape-targets.js';
 
 /** pilot-agent's merged Prometheus endpoint: plain text, never behind the sidecar's mTLS. */
-export const MERGED_METRICS_PORT = 15020;
+const MERGED_METRICS_PORT = 15020;
 
 const describePort = (port: ServicePort) => (port.name ? `"${port.name}"` : String(port.port ?? '(unnamed)'));
 

@@ -41,7 +41,7 @@ function containerPortsOf(template: PodTemplate): ContainerPort[] {
 }
 
 /** A Service targetPort (number or container port name) as a number in this workload, if it resolves. */
-export function resolvePort(template: PodTemplate, port: number | string | undefined): number | undefined {
+function resolvePort(template: PodTemplate, port: number | string | undefined): number | undefined {
   if (typeof port === 'number') return port;
   if (typeof port !== 'string' || !port) return undefined;
   if (/^\d+$/.test(port)) return Number(port);
@@ -49,7 +49,7 @@ export function resolvePort(template: PodTemplate, port: number | string | undef
 }
 
 /** The pods (or pod templates) a Service sends traffic to: same namespace, labels matching its selector. */
-export function workloadsOfService(service: Service, workloads: readonly TargetWorkload[]): TargetWorkload[] {
+function workloadsOfService(service: Service, workloads: readonly TargetWorkload[]): TargetWorkload[] {
   const selector = service.spec?.selector;
   if (!selector || !Object.keys(selector).length) return []; // a Service without selector has hand-made endpoints
   return workloads.filter((w) => w.namespace === namespaceOf(service) && matchesLabels({ matchLabels: selector }, w.template.metadata?.labels ?? {}));

@@ -39,7 +39,7 @@ const EXPLAINERS: Record<Exclude<TargetCode, 'TARGET_OK'>, readonly Code[]> = {
 type Report = <C extends TargetCode>(code: C, args: CodeArgs<C>, evidence?: Evidence) => void;
 
 /** One probe's outcome → its findings. Pure: the tests of every code go through it. */
-export function classifyOutcome(outcome: ProbeOutcome, target: ProbeTarget, timeoutMs: number, report: Report): void {
+function classifyOutcome(outcome: ProbeOutcome, target: ProbeTarget, timeoutMs: number, report: Report): void {
   const failure = outcome.failure;
   if (failure) {
     switch (failure.kind) {

@@ -358,10 +358,6 @@ export type CodeArgs<C extends Code> = Parameters<(typeof CODES)[C]['message']>[
 
 export const ALL_CODES = Object.keys(CODES) as Code[];
 
-export function isCode(value: string): value is Code {
-  return Object.hasOwn(CODES, value);
-}
-
 /** `CERTS_PATH_MISMATCH` → `docs/checks.md#certs-path-mismatch` */
 export function docsAnchor(code: Code): string {
   return `docs/checks.md#${code.toLowerCase().replaceAll('_', '-')}`;

@@ -4,7 +4,7 @@
  */
 const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?(-----END \1-----|$)/g;
 
-export function redactText(text: string): string {
+function redactText(text: string): string {
   return text.replace(PEM_BLOCK, (_m, label: string) => `[${label.trim().toLowerCase()} redacted]`);
 }
 

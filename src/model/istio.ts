@@ -65,7 +65,7 @@ export function parseProxyConfig(text: string): Parsed<Record<string, unknown>> 
  * The ProxyConfig an injected sidecar runs with: the injector copies the merged config, annotation
  * included, into istio-proxy's PROXY_CONFIG env as JSON (pkg/kube/inject testdata).
  */
-export function injectedProxyConfig(pod: Pod): Record<string, unknown> | undefined {
+function injectedProxyConfig(pod: Pod): Record<string, unknown> | undefined {
   const text = sidecarOf(pod.spec)?.env?.find((e) => e.name === 'PROXY_CONFIG')?.value;
   if (!text) return undefined;
   const parsed = parseProxyConfig(text);
@@ -73,7 +73,7 @@ export function injectedProxyConfig(pod: Pod): Record<string, unknown> | undefin
 }
 
 /** The ProxyConfig of the proxy.istio.io/config annotation, when present and valid. */
-export function annotatedProxyConfig(pod: Pod): Record<string, unknown> | undefined {
+function annotatedProxyConfig(pod: Pod): Record<string, unknown> | undefined {
   const text = annotations(pod)[ANNOTATION.proxyConfig];
   if (text === undefined) return undefined;
   const parsed = parseProxyConfig(text);
@@ -86,7 +86,7 @@ function proxyMetadataValue(config: Record<string, unknown> | undefined, name: s
 }
 
 /** A proxyMetadata entry as the pod states it: the annotation, else the injected PROXY_CONFIG env. */
-export function proxyMetadataOf(pod: Pod, name: string): string | undefined {
+function proxyMetadataOf(pod: Pod, name: string): string | undefined {
   return proxyMetadataValue(annotatedProxyConfig(pod), name) ?? proxyMetadataValue(injectedProxyConfig(pod), name);
 }
 

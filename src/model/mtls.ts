@@ -108,7 +108,7 @@ export interface SidecarVerdict {
 }
 
 /** A pod as admission left it (live, or `kubectl get -o yaml` output): its containers are final. */
-export function isAdmittedPod(object: KubeObject): boolean {
+function isAdmittedPod(object: KubeObject): boolean {
   return object.kind === 'Pod' && (object.status !== undefined || object.metadata?.uid !== undefined || ANNOTATION.status in (object.metadata?.annotations ?? {}));
 }
 

@@ -30,7 +30,7 @@ export function prometheusContainerOf(spec: PodSpec | undefined): Container | un
 }
 
 /** A plain workload (no operator) runs Prometheus when its pods carry the well-known labels or its image. */
-export function runsPrometheus(o: KubeObject): boolean {
+function runsPrometheus(o: KubeObject): boolean {
   const template = podTemplateOf(o);
   if (!template) return false;
   if (o.metadata?.ownerReferences?.some((r) => r.kind === 'Prometheus')) return false; // the resource speaks for it

@@ -9,7 +9,7 @@ import { labelsOf, nameOf, namespaceOf } from './k8s.js';
 export type Tristate = boolean | 'unknown';
 
 /** The label Kubernetes (≥ 1.21) sets on every namespace, so a namespace's name is always a known label. */
-export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
+const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
 export interface KnownLabels {
   labels: Record<string, string>;

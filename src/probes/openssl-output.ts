@@ -25,9 +25,9 @@ export interface ProbePod {
   files: { certChain?: string; key?: string; root?: string };
 }
 
-export const POD_ALPN = ['http/1.1'] as const;
+const POD_ALPN = ['http/1.1'] as const;
 
-export function sClientArgv(request: Pick<ProbeRequest, 'host' | 'port' | 'serverName'>, files: ProbePod['files'], mode: 'exchange' | 'peer-certificate'): string[] {
+function sClientArgv(request: Pick<ProbeRequest, 'host' | 'port' | 'serverName'>, files: ProbePod['files'], mode: 'exchange' | 'peer-certificate'): string[] {
   const host = request.host.includes(':') ? `[${request.host}]` : request.host;
   const argv = ['openssl', 's_client', '-connect', `${host}:${request.port}`, '-alpn', POD_ALPN.join(',')];
   // -cert loads only the first certificate of the file; -cert_chain sends the intermediates too, as Prometheus does.
@@ -40,7 +40,7 @@ export function sClientArgv(request: Pick<ProbeRequest, 'host' | 'port' | 'serve
 }
 
 /** Parses the `-brief -ign_eof` run: handshake summary and errors on stderr, the response on stdout. */
-export function parseExchange(result: ExecResult, offeredAlpn: readonly string[], verifying: boolean): Omit<ProbeOutcome, 'durationMs' | 'from'> {
+function parseExchange(result: ExecResult, offeredAlpn: readonly string[], verifying: boolean): Omit<ProbeOutcome, 'durationMs' | 'from'> {
   const err = result.stderr;
   const outcome: Omit<ProbeOutcome, 'durationMs' | 'from'> = {};
   const established = err.includes('CONNECTION ESTABLISHED');
@@ -68,7 +68,7 @@ export function parseExchange(result: ExecResult, offeredAlpn: readonly string[]
 }
 
 /** The peer's SPIFFE ID from a verbose run's "Server certificate" block (a public certificate). */
-export function peerSpiffeIdFromVerbose(stdout: Buffer): string | undefined {
+function peerSpiffeIdFromVerbose(stdout: Buffer): string | undefined {
   const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(stdout.toString('latin1'))?.[0];
   if (!pem) return undefined;
   try {

@@ -8,7 +8,7 @@
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 /** Prometheus's scrape Accept header (2.42), so that a target negotiates the format it would serve Prometheus. */
-export const PROMETHEUS_ACCEPT =
+const PROMETHEUS_ACCEPT =
   'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
 
 export interface ScrapeRequest {

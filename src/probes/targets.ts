@@ -74,14 +74,14 @@ declare module '../model/inventory.js' {
   }
 }
 
-export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
+const DEFAULT_TRUST_DOMAIN = 'cluster.local';
 /** The sidecar container that runs `openssl s_client` for --probe pod. */
-export const PROBE_CONTAINER = 'istio-proxy';
+const PROBE_CONTAINER = 'istio-proxy';
 
 // ── Targets ─────────────────────────────────────────────────────────────────────────────────────
 
 /** The mesh's trust domain: that of Prometheus's own certificate, else Istio's default. */
-export function trustDomainOf(certFiles: readonly CertFileSet[] | undefined): string {
+function trustDomainOf(certFiles: readonly CertFileSet[] | undefined): string {
   for (const set of certFiles ?? []) {
     const chain = set.files['cert-chain.pem'];
     if (chain.state !== 'ok' || !chain.content) continue;
@@ -283,7 +283,7 @@ function filesInSidecar(set: CertFileSet): ProbePod['files'] {
   return { certChain: present('cert-chain.pem'), key: present('key.pem'), root: present('root-cert.pem') };
 }
 
-export async function runProbes(options: DoctorOptions, store: ResourceStore): Promise<ProbeRun> {
+async function runProbes(options: DoctorOptions, store: ResourceStore): Promise<ProbeRun> {
   if (options.probe === 'off') throw new Unavailable('--probe off: no handshakes were made');
   const targets = await store.require('probeTargets');
   const certLoad = await store.load('certFiles');

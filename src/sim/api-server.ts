@@ -64,7 +64,7 @@ export const TOKEN_USER = 'asm-prom-doctor';
 const WATCH_MAX_MS = 60_000;
 const SOCKET_TIMEOUT_MS = 120_000;
 
-export function statusBody(code: number, reason: string, message: string, details?: Record<string, unknown>): object {
+function statusBody(code: number, reason: string, message: string, details?: Record<string, unknown>): object {
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code };
 }
 
@@ -97,7 +97,7 @@ function decodeContinue(text: string): ContinueToken | undefined {
 }
 
 /** Parses `/api/v1/...` and `/apis/<group>/<version>/...` resource paths. */
-export function parseResourcePath(path: string): ResourceRequest | 'no-such-resource' | undefined {
+function parseResourcePath(path: string): ResourceRequest | 'no-such-resource' | undefined {
   const parts = path.split('/').filter(Boolean);
   let group: string;
   let version: string;

@@ -14,7 +14,7 @@ import { injectionDenied, injectSidecar } from './inject.js';
 import { matchesLabels } from '../model/selectors.js';
 import type { Scenario } from './scenario.js';
 
-export const NODE_NAME = 'sim-node-1';
+const NODE_NAME = 'sim-node-1';
 export const MESH_ROOT_NAMESPACE = 'istio-system';
 
 /** A running pod and where it came from. */
@@ -47,7 +47,7 @@ function podAddress(block: number, index: number): string {
 }
 
 /** A random pod address block: second octet 1–250, third octet 0–127 (room for 32 000 pods above it). */
-export function randomAddressBlock(): number {
+function randomAddressBlock(): number {
   return ((1 + Math.floor(Math.random() * 250)) << 8) | Math.floor(Math.random() * 128);
 }
 

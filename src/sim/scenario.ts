@@ -103,7 +103,7 @@ const keyOf = (o: { kind?: string; metadata?: { name?: string; namespace?: strin
   `${o.kind}/${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 
 /** RFC 7386 JSON merge patch. */
-export function mergePatch(target: unknown, patch: unknown): unknown {
+function mergePatch(target: unknown, patch: unknown): unknown {
   if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
   const out: Record<string, unknown> = target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
   for (const [key, value] of Object.entries(patch)) {

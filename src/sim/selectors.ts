@@ -8,7 +8,7 @@ import { matchesLabels } from '../model/selectors.js';
 
 export class SelectorError extends Error {}
 
-export type Matcher = (labels: Record<string, string>) => boolean;
+type Matcher = (labels: Record<string, string>) => boolean;
 
 /** Splits on commas outside parentheses: `a in (x,y),b` → [`a in (x,y)`, `b`]. */
 function splitTopLevel(text: string): string[] {

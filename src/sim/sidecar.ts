@@ -45,7 +45,7 @@ interface PortContext {
 }
 
 /** The ALPN protocols a TLS ClientHello offers (RFC 7301), from the first bytes of a connection. */
-export function clientHelloAlpn(data: Buffer): string[] {
+function clientHelloAlpn(data: Buffer): string[] {
   try {
     let at = 5 + 4 + 2 + 32; // record header, handshake header, version, random
     at += 1 + data[at]; // session id

@@ -21,7 +21,7 @@ export interface CertFs {
 const NODE_FS: CertFs = { readFile: (path) => readFile(path, 'utf8'), stat };
 
 /** One file as Prometheus would find it: absent, empty, unreadable (with mode and owner), or its text. */
-export async function readCertFile(name: CertFileName, path: string, fs: CertFs = NODE_FS): Promise<CertFile> {
+async function readCertFile(name: CertFileName, path: string, fs: CertFs = NODE_FS): Promise<CertFile> {
   let content: string;
   try {
     content = await fs.readFile(path);
@@ -53,7 +53,7 @@ export async function readCertsDir(dir: string, fs: CertFs = NODE_FS): Promise<C
   return set;
 }
 
-export async function readMeshRootFile(path: string): Promise<MeshRoot> {
+async function readMeshRootFile(path: string): Promise<MeshRoot> {
   try {
     return { source: resolve(path), pem: await readFile(path, 'utf8') };
   } catch (error) {

@@ -16,13 +16,13 @@ export interface SourceModule {
   providers(options: DoctorOptions, store: ResourceStore): Promise<Providers> | Providers;
 }
 
-export const manifestSource: SourceModule = {
+const manifestSource: SourceModule = {
   name: 'manifests',
   applies: (o) => o.filenames.length > 0,
   providers: (o, store) => manifestProviders(store, parseManifests(readManifestFiles(o.filenames, o.stdin))),
 };
 
-export const clusterSource: SourceModule = {
+const clusterSource: SourceModule = {
   name: 'cluster',
   applies: (o) => !isOffline(o),
   providers: async (o, store) => (await import('./cluster/index.js')).clusterProviders(o, store),
@@ -32,14 +32,14 @@ export const clusterSource: SourceModule = {
  * Prometheus's HTTP API: --prometheus-url (offline too), else through the cluster's proxy. Always
  * applies, so that offline without a URL its checks are skipped with that reason.
  */
-export const prometheusApiSource: SourceModule = {
+const prometheusApiSource: SourceModule = {
   name: 'prometheus-api',
   applies: () => true,
   providers: (o, store) => prometheusApiProviders(o, store),
 };
 
 /** The live probe's targets and results (--target, the monitors' endpoints); lazy, so a run without probe checks makes no connection. */
-export const probeSource: SourceModule = {
+const probeSource: SourceModule = {
   name: 'probe',
   applies: () => true,
   providers: async (o, store) => (await import('../probes/targets.js')).probeProviders(o, store),

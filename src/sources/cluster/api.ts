@@ -76,7 +76,7 @@ export function resourceName(resource: ApiResource): string {
 }
 
 /** The URL path of a collection (namespace undefined: every namespace, or a cluster-scoped resource). */
-export function collectionPath(resource: ApiResource, namespace?: string): string {
+function collectionPath(resource: ApiResource, namespace?: string): string {
   const base = resource.group ? `/apis/${resource.group}/${resource.version}` : `/api/${resource.version}`;
   return `${base}${namespace ? `/namespaces/${encodeURIComponent(namespace)}` : ''}/${resource.plural}`;
 }

@@ -17,7 +17,7 @@ import { ApiStatusError, type ApiClient } from './api.js';
 type ClientNode = typeof import('@kubernetes/client-node');
 
 /** The exit code a Status frame reports: 0 for Success, the ExitCode cause for NonZeroExitCode. */
-export function exitCodeOf(status: V1Status): number | null {
+function exitCodeOf(status: V1Status): number | null {
   if (status.status === 'Success') return 0;
   const cause = status.details?.causes?.find((c) => c.reason === 'ExitCode');
   const code = Number(cause?.message);

@@ -17,7 +17,7 @@ import { RESOURCES, type ApiResource } from './api.js';
 import type { ClusterReader } from './reader.js';
 
 /** The label the operator puts on a Prometheus resource's StatefulSets and pods. */
-export const OPERATOR_NAME_LABEL = 'operator.prometheus.io/name';
+const OPERATOR_NAME_LABEL = 'operator.prometheus.io/name';
 const RUNNING = 'status.phase=Running';
 const SKIPPED = 'the Prometheus checks (prometheus.*, certs.*)';
 

@@ -18,7 +18,7 @@ const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
  * A LabelSelector as a `labelSelector=` query; undefined when it cannot be said (an unknown
  * operator: the API server would have rejected such a monitor, and it selects nothing).
  */
-export function labelSelectorQuery(selector: LabelSelector | undefined): string | undefined {
+function labelSelectorQuery(selector: LabelSelector | undefined): string | undefined {
   const parts = Object.entries(selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
   for (const e of selector?.matchExpressions ?? []) {
     const values = `(${(e.values ?? []).join(',')})`;
