@@ -128,6 +128,7 @@ const RULES: readonly Rule[] = [
     { code: 'MONITOR_TLS_ON_PLAINTEXT', why: 'under PERMISSIVE the TLS of Prometheus falls into a passthrough chain and is closed' },
     { code: 'CLIENT_CERT_REJECTED', why: 'a target that does not trust the client certificate may close without an alert (TLS 1.3)' },
     { code: 'ROOT_MISMATCH', why: "Prometheus's certificate comes from another CA than the target trusts" },
+    { code: 'CERT_EXPIRED', why: 'a target may refuse an expired client certificate by closing without an alert (TLS 1.3)' },
     CONNECTION_CLOSED,
   ] },
   { pattern: BARE_EOF, scheme: 'http', causes: [
