@@ -76,6 +76,33 @@ describe('an unusable API server', () => {
     expect(summary.exitCode).toBe(1);
   });
 
+  it.each([
+    ['a login page (HTML)', (res: http.ServerResponse) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>sign in</html>'), /not JSON/],
+    ['JSON that is no APIVersions', (res: http.ServerResponse) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"items":[null,5]}'), /no APIVersions/],
+    ['a 500', (res: http.ServerResponse) => res.writeHead(500).end('oops'), /Kubernetes API/],
+  ])('%s: CLUSTER_UNREACHABLE (not a Kubernetes API), never a silent pass', async (_what, answer, reason) => {
+    const kubeconfig = kubeconfigFor(await serve((_req, res) => answer(res)));
+    const summary = await runDoctor({ kubeconfig, timeoutMs: 2_000, probe: 'off' });
+    expect(codes(summary)).toEqual(['CLUSTER_UNREACHABLE']);
+    expect(summary.findings[0]!.message).toMatch(reason);
+    expect(summary.exitCode).toBe(1);
+  });
+
+  it('an endless answer is cut off instead of exhausting memory', async () => {
+    const kubeconfig = kubeconfigFor(await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(1 << 20, 32);
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk));
+        if (!res.destroyed) res.once('drain', pump);
+      };
+      pump();
+    }));
+    const summary = await runDoctor({ kubeconfig, timeoutMs: 20_000, probe: 'off' });
+    expect(summary.findings.find((f) => f.code === 'CLUSTER_UNREACHABLE')?.message).toMatch(/larger than 256 MiB/);
+    expect(summary.exitCode).toBe(1);
+  }, 30_000);
+
   it('401: CLUSTER_UNREACHABLE, "refuses our credentials", not retried', async () => {
     let requests = 0;
     const kubeconfig = kubeconfigFor(await serve((_req, res) => {

@@ -20,6 +20,9 @@ import type { KubeObject } from '../../model/k8s.js';
  */
 export const PAGE_SIZE = 5000;
 
+/** The largest answer read from the API server. */
+const MAX_ANSWER_BYTES = 256 << 20;
+
 /** The API server cannot be used at all: not reachable, or it refuses our credentials. */
 export class ClusterUnreachable extends Error {
   override readonly name = 'ClusterUnreachable';
@@ -203,7 +206,7 @@ export class ApiClient {
           if (response.status === 401) throw this.markUnreachable('it refuses our credentials (401 Unauthorized)');
           return response;
         } catch (error) {
-          if (error instanceof ClusterUnreachable || error instanceof DeadlineReached) throw error;
+          if (error instanceof ClusterUnreachable || error instanceof DeadlineReached || error instanceof ApiStatusError) throw error;
           const code = (error as NodeJS.ErrnoException).code ?? '';
           if (options.proxied && code === 'TIMEOUT') throw error;
           if (CONNECTION_FAILURES.has(code) && attempt < 2) continue;
@@ -221,7 +224,13 @@ export class ApiClient {
     return new Promise<RawResponse>((resolve, reject) => {
       const req = transport.request(url, { ...base, method: 'GET', headers: { ...base.headers, Accept: 'application/json' } }, (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          // A page is a few MB; far more is no answer we can use (and must not exhaust memory).
+          if (size > MAX_ANSWER_BYTES) return void req.destroy(new ApiStatusError(res.statusCode ?? 0, `GET ${path}: the answer is larger than ${MAX_ANSWER_BYTES >> 20} MiB`));
+          chunks.push(chunk);
+        });
         res.on('end', () => {
           clearTimeout(timer);
           resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });

@@ -32,13 +32,26 @@ export class ClusterReader {
    * once, with at most one retry, so CLUSTER_UNREACHABLE comes within twice --timeout.
    */
   ready(): Promise<void> {
-    this.preflight ??= this.client.getJson('/api').then(
-      () => undefined,
-      (error: unknown) => {
-        throw this.translate(error, undefined);
-      },
-    );
+    this.preflight ??= this.discover().catch((error: unknown) => {
+      throw this.translate(error, undefined);
+    });
     return this.preflight;
+  }
+
+  /**
+   * Anything but an APIVersions answer means this is no Kubernetes API we can use (a proxy's login
+   * page, a 5xx, a 403 on discovery, which every authenticated user may read): unreachable.
+   */
+  private async discover(): Promise<void> {
+    let body: { kind?: unknown; versions?: unknown } | null;
+    try {
+      body = await this.client.getJson('/api');
+    } catch (error) {
+      if (error instanceof ApiStatusError) throw this.client.markUnreachable(`it does not answer as a Kubernetes API: ${error.message}`);
+      throw error;
+    }
+    if (body?.kind !== 'APIVersions' && !Array.isArray(body?.versions))
+      throw this.client.markUnreachable('it does not answer as a Kubernetes API: GET /api gave no APIVersions');
   }
 
   async list<T extends KubeObject>(resource: ApiResource, namespace: string | undefined, query: ListQuery, skipped: string): Promise<T[]> {
