@@ -6,6 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { BIN, runCli } from './helpers/cli.js';
 
 const SEED = new URL('../../shared/examples/seed/', import.meta.url).pathname;
+/** a folder without manifests, beside a manifest file without objects */
+const EMPTY_DIR = (() => {
+  const dir = mkdtempSync(join(tmpdir(), 'asm-prom-empty-'));
+  writeFileSync(join(dir, 'empty.yaml'), '# nothing here\n---\n');
+  return mkdtempSync(join(dir, 'folder-'));
+})();
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
 describe('usage errors exit 2 with one line on stderr and nothing on stdout', () => {
@@ -19,6 +25,9 @@ describe('usage errors exit 2 with one line on stderr and nothing on stdout', ()
     [['doctor', '--offline', '--now', 'yesterday']],
     [['doctor', '--offline', '--timeout', 'soon']],
     [['doctor', '--offline', '-o', 'xml']],
+    [['doctor', '-f', EMPTY_DIR]],
+    [['doctor', '-f', `${EMPTY_DIR}/../empty.yaml`]],
+    [['doctor', '--offline']],
     [['frobnicate']],
     [[]],
   ])('%j', async (args) => {

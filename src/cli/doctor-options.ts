@@ -53,11 +53,14 @@ export function toDoctorOptions(flags: DoctorFlags): DoctorOptions {
   const concurrency = flags.concurrency ?? DEFAULT_OPTIONS.concurrency;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency ${flags.concurrency}: expected a whole number ≥ 1`);
 
+  const offline = flags.offline ?? false;
+  if (offline && !filenames.length && !flags.certsDir && !flags.meshRoot && !targets.length && flags.prometheusUrl === undefined)
+    throw new UsageError('--offline: nothing to diagnose; give -f, --certs-dir, --mesh-root, --target or --prometheus-url');
   return {
     ...DEFAULT_OPTIONS,
     filenames,
     stdin: filenames.includes('-') ? readFileSync(0, 'utf8') : undefined,
-    offline: flags.offline ?? false,
+    offline,
     kubeconfig: flags.kubeconfig,
     context: flags.context,
     namespace: flags.namespace,

@@ -6,7 +6,7 @@
 import type { DoctorOptions } from '../core/options.js';
 import { isOffline } from '../core/options.js';
 import type { Providers, ResourceStore } from '../core/resources.js';
-import { manifestProviders, parseManifests, readManifestFiles } from './manifests.js';
+import { manifestProviders, parseManifestInputs, readManifestFiles } from './manifests.js';
 import { certsDirSource, meshRootFileSource } from './cert-files.js';
 import { prometheusApiProviders } from '../probes/prometheus-api.js';
 
@@ -19,7 +19,7 @@ export interface SourceModule {
 const manifestSource: SourceModule = {
   name: 'manifests',
   applies: (o) => o.filenames.length > 0,
-  providers: (o, store) => manifestProviders(store, parseManifests(readManifestFiles(o.filenames, o.stdin))),
+  providers: (o, store) => manifestProviders(store, parseManifestInputs(readManifestFiles(o.filenames, o.stdin))),
 };
 
 const clusterSource: SourceModule = {

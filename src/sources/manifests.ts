@@ -38,7 +38,10 @@ export function readManifestFiles(paths: readonly string[], stdin?: string): Man
       throw new UsageError(`-f ${path}: no such file or directory`);
     }
     if (stat.isDirectory()) {
-      for (const file of walk(path)) files.push({ name: file, text: readText(file) });
+      const found = walk(path);
+      // as kubectl apply: a folder without manifests is a mistake in the command, not a clean bill
+      if (!found.length) throw new UsageError(`-f ${path}: no *.yaml, *.yml or *.json files in this folder`);
+      for (const file of found) files.push({ name: file, text: readText(file) });
     } else {
       files.push({ name: path, text: readText(path) });
     }
@@ -76,6 +79,14 @@ export interface ParseResult {
 }
 
 /** Parses every document of every file; bad documents are reported, never thrown. */
+export function parseManifestInputs(files: readonly ManifestFile[]): ParseResult {
+  const parsed = parseManifests(files);
+  if (!parsed.objects.length && !parsed.errors.length)
+    throw new UsageError(`-f ${files.map((f) => f.name).join(', ')}: no Kubernetes objects to diagnose`);
+  return parsed;
+}
+
+
 export function parseManifests(files: readonly ManifestFile[]): ParseResult {
   const result: ParseResult = { objects: [], errors: [] };
   for (const file of files) {
