@@ -207,20 +207,23 @@ export class FakePrometheus {
       /** the scrape's own address, kept from the connect: a reset socket no longer tells it */
       let local: string | undefined;
       const connected = (s: Socket) => s.once('connect', () => (local = `${s.localAddress}:${s.localPort}`));
-      const done = (error?: string, status?: number) => {
+      /** error: of the request (Go prefixes `Get "<url>": `); parseError: of the body, as the text parser words it */
+      const done = (error?: string, status?: number, parseError?: string) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         socket?.destroy();
-        const lastError = error !== undefined ? `Get "${target.url}": ${error}` : status !== 200 ? `server returned HTTP status ${status} ${STATUS_TEXT[status ?? 0] ?? ''}`.trim() : '';
+        const lastError = error !== undefined ? `Get "${target.url}": ${error}`
+          : status !== 200 ? `server returned HTTP status ${status} ${STATUS_TEXT[status ?? 0] ?? ''}`.trim()
+          : parseError ?? '';
         resolve({ health: lastError ? 'down' : 'up', lastError, durationMs: Date.now() - started });
       };
       const timer = setTimeout(() => done('context deadline exceeded'), SCRAPE_TIMEOUT_MS);
       const fail = (error: NodeJS.ErrnoException) => done(goErrorText(error, target, local));
       const http1 = (s: Socket) => {
         const req = httpRequest({ createConnection: () => s, path, headers: { accept: 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1', 'user-agent': 'Prometheus/2.53.0' } }, (res) => {
-          res.resume();
-          res.on('end', () => done(undefined, res.statusCode));
+          const body = bodyHead(res);
+          res.on('end', () => done(undefined, res.statusCode, parseErrorOf(body())));
           res.on('error', () => done('unexpected EOF'));
         });
         req.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' && e.message === 'socket hang up' ? done('EOF') : fail(e)));
@@ -258,8 +261,8 @@ export class FakePrometheus {
         session.on('close', () => done('unexpected EOF'));
         const stream = session.request({ ':path': path });
         stream.on('response', (headers) => {
-          stream.resume();
-          stream.on('end', () => done(undefined, Number(headers[':status'])));
+          const body = bodyHead(stream);
+          stream.on('end', () => done(undefined, Number(headers[':status']), parseErrorOf(body())));
         });
         stream.on('error', () => done('unexpected EOF'));
         stream.end();
@@ -296,3 +299,17 @@ const scrapeKey = (t: Target) => `${t.job} ${t.url}`;
 const namespacesOf = (monitor: Monitor, namespaces: KubeObject[]) => namespaces.map((n) => n.metadata!.name!).filter((n) => inMonitorNamespaces(monitor, n));
 
 const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable' };
+
+/** Keeps the first KiB of a response body (and drains the rest): enough for the parser's first verdict. */
+function bodyHead(stream: NodeJS.ReadableStream): () => string {
+  let head = '';
+  stream.on('data', (chunk: Buffer) => {
+    if (head.length < 1024) head += chunk.toString('utf8');
+  });
+  return () => head;
+}
+
+/** What Prometheus's text parser says of a body that is no exposition format: an HTML page fails at `<`. */
+function parseErrorOf(body: string): string | undefined {
+  return body.trimStart().startsWith('<') ? '"INVALID" is not a valid start token' : undefined;
+}
