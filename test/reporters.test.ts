@@ -27,6 +27,7 @@ describe('reporters', () => {
     const out = REPORTERS.human(summary, { color: false, verbose: false });
     expect(out).toContain('Pod monitoring/prometheus-k8s-0 /etc/prom-certs/key.pem');
     expect(out).toMatch(/× KEY_MISMATCH/);
+    expect(out).toMatch(/✓ inbound capture/);
     expect(out).toContain('docs/checks.md#key-mismatch');
     expect(out).toContain('ServiceMonitor bookinfo/productpage (m.yaml:3)');
     expect(out).toMatch(/skipped[:,] --probe off/);

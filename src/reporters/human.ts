@@ -46,20 +46,20 @@ export function renderHuman(summary: RunSummary, options: ReporterOptions): stri
       for (const f of group) lines.push(...renderFinding(f, c, options.verbose));
     }
     const passed = checks.filter((ch) => ch.status === 'pass');
-    for (const p of passed) lines.push(`  ${c.green('√')} ${p.title}`);
+    for (const p of passed) lines.push(`  ${c.green('✓')} ${p.title}`);
     if (options.verbose) for (const ch of checks) if (ch.facts) lines.push(...renderFacts(ch.title, ch.facts, c));
     for (const s of skipped) lines.push(c.dim(`  – ${s.title}: skipped, ${s.skipReason}`));
   }
 
   const { errors, warnings, infos, checks } = summary.summary;
   lines.push('');
-  const status = summary.exitCode === 0 ? c.green('Status check results are √') : summary.exitCode === 3 ? c.red('asm-prom crashed: see CHECK_CRASHED') : c.red('Status check results are ×');
+  const status = summary.exitCode === 0 ? c.green('Status check results are ✓') : summary.exitCode === 3 ? c.red('asm-prom crashed: see CHECK_CRASHED') : c.red('Status check results are ×');
   lines.push(`${status}  ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}, ${infos} info · checks: ${checks.pass} passed, ${checks.warn} warned, ${checks.fail} failed, ${checks.skip} skipped${checks.crash ? `, ${checks.crash} crashed` : ''} · ${summary.durationMs} ms`);
   return `${lines.join('\n')}\n`;
 }
 
 function renderFinding(f: Finding, c: ChalkInstance, verbose: boolean): string[] {
-  const mark = f.severity === 'error' ? c.red('×') : f.severity === 'warning' ? c.yellow('‼') : c.green('√');
+  const mark = f.severity === 'error' ? c.red('×') : f.severity === 'warning' ? c.yellow('‼') : c.green('✓');
   const out = [`    ${mark} ${c.bold(f.code)} ${f.message}`];
   if (f.severity !== 'info') {
     // A live failure whose cause a configuration check already found says so (probe, TARGET_DOWN).
