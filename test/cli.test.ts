@@ -49,6 +49,16 @@ describe('doctor', () => {
     for (const f of report.findings) expect(Object.keys(f).sort()).toEqual(['check', 'code', 'docs', 'evidence', 'hint', 'message', 'severity', 'subject']);
   });
 
+  it("names the seed guide's published ServiceMonitor MONITOR_INVALID (its first line reads iVersion:)", async () => {
+    const { code, stdout } = await runCli(['doctor', '-f', SEED, '-o', 'json']);
+    const invalid = JSON.parse(stdout).findings.filter((f: { code: string }) => f.code === 'MONITOR_INVALID');
+    expect(invalid.map((f: { subject: object }) => f.subject)).toEqual([
+      { kind: 'ServiceMonitor', namespace: 'default', name: 'productpage', file: expect.stringMatching(/service-monitor\.yaml$/), line: expect.any(Number) },
+    ]);
+    expect(invalid[0].message).toMatch(/apiVersion/);
+    expect(code).toBe(1);
+  });
+
   it('reads manifests from stdin with -f -', async () => {
     const { code, stdout } = await runCli(['doctor', '-f', '-', '-o', 'json'], { input: 'kind: Service\nmetadata:\n  name: [broken\n' });
     const report = JSON.parse(stdout);
