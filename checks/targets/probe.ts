@@ -44,7 +44,7 @@ function classifyOutcome(outcome: ProbeOutcome, target: ProbeTarget, timeoutMs: 
   if (failure) {
     switch (failure.kind) {
       case 'unreachable': return report('TARGET_UNREACHABLE', { reason: failure.reason });
-      case 'timeout': return report('TARGET_TIMEOUT', { step: failure.step, timeoutMs });
+      case 'timeout': return report('TARGET_TIMEOUT', { step: failure.step, timeoutMs, ...(failure.atDeadline ? { atDeadline: true } : {}) });
       case 'not-tls': return report('TARGET_NOT_TLS', { detail: failure.detail });
       case 'client-cert-rejected': return report('CLIENT_CERT_REJECTED', { alert: failure.alert });
       case 'closed': return report('SCRAPE_CONNECTION_CLOSED', { detail: failure.detail });

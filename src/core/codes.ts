@@ -289,9 +289,9 @@ export const CODES = {
     message: (a) => `cannot connect: ${a.reason}`,
     hint: 'Check that the pod runs and listens on the port, and that this machine reaches pod IPs (else use --probe pod).',
   }),
-  TARGET_TIMEOUT: code<{ step: 'connect' | 'handshake' | 'response'; timeoutMs: number }>({
+  TARGET_TIMEOUT: code<{ step: 'connect' | 'handshake' | 'response'; timeoutMs: number; atDeadline?: boolean }>({
     severity: 'error', category: 'targets',
-    message: (a) => `${a.step} took longer than ${a.timeoutMs} ms`,
+    message: (a) => (a.atDeadline ? `${a.step} had not finished when the run reached its --deadline` : `${a.step} took longer than ${a.timeoutMs} ms`),
     hint: 'A NetworkPolicy, a firewall or an overloaded target; Prometheus reports "context deadline exceeded".',
   }),
   TARGET_NOT_TLS: code<{ detail: string }>({

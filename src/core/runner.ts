@@ -97,12 +97,18 @@ async function runOne(check: Check, store: ResourceStore, options: RunnerOptions
   const timedOut = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), remaining);
   });
-  try {
+  // Loading the needs counts against the deadline too: a source that hangs must not hold the run.
+  const work = async (): Promise<{ unavailable: string } | 'ran'> => {
     for (const need of check.needs) {
       const loaded = await store.load(need);
-      if (!loaded.ok) return done('skip', loaded.reason);
+      if (!loaded.ok) return { unavailable: loaded.reason };
     }
-    const outcome = await Promise.race([Promise.resolve(check.run(context)).then(() => 'ran' as const), timedOut]);
+    await check.run(context);
+    return 'ran';
+  };
+  try {
+    const outcome = await Promise.race([work(), timedOut]);
+    if (typeof outcome === 'object') return done('skip', outcome.unavailable);
     if (outcome === 'timeout') {
       controller.abort();
       own.length = 0;

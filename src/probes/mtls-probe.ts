@@ -27,7 +27,8 @@ export type ProbeStep = 'connect' | 'handshake' | 'response';
 /** Why a probe ended without a scrape; the target check maps each kind to a finding code. */
 export type ProbeFailure =
   | { kind: 'unreachable'; reason: string }
-  | { kind: 'timeout'; step: ProbeStep }
+  /** `atDeadline`: cut by the run's --deadline (the signal), not by the step's --timeout */
+  | { kind: 'timeout'; step: ProbeStep; atDeadline?: true }
   | { kind: 'not-tls'; detail: string }
   | { kind: 'client-cert-rejected'; alert: string }
   | { kind: 'closed'; detail: string };
@@ -151,7 +152,7 @@ class LocalProbe {
   run(): Promise<ProbeOutcome> {
     return new Promise((resolve) => {
       this.resolve = resolve;
-      if (this.request.signal?.aborted) return this.fail({ kind: 'timeout', step: 'connect' });
+      if (this.request.signal?.aborted) return this.fail({ kind: 'timeout', step: 'connect', atDeadline: true });
       this.request.signal?.addEventListener('abort', this.onAbort, { once: true });
       this.startStep('connect');
       const raw = (this.raw = net.connect({ host: this.request.host, port: this.request.port }));
@@ -160,7 +161,7 @@ class LocalProbe {
     });
   }
 
-  private readonly onAbort = () => this.fail({ kind: 'timeout', step: this.step });
+  private readonly onAbort = () => this.fail({ kind: 'timeout', step: this.step, atDeadline: true });
 
   private startStep(step: ProbeStep): void {
     this.step = step;
@@ -298,15 +299,19 @@ class LocalProbe {
 }
 
 /** Connects and closes: `--probe auto` uses it to decide whether this machine reaches the targets. */
-export function canConnect(host: string, port: number, timeoutMs: number): Promise<boolean> {
+export function canConnect(host: string, port: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
+    if (signal?.aborted) return resolve(false);
     const socket = net.connect({ host, port });
     const done = (ok: boolean) => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       socket.destroy();
       resolve(ok);
     };
+    const onAbort = () => done(false);
     const timer = setTimeout(() => done(false), timeoutMs);
+    signal?.addEventListener('abort', onAbort, { once: true });
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
   });

@@ -262,7 +262,7 @@ interface Place {
 }
 
 /** --probe: local, pod, or (auto) local when the first target answers a TCP connect within --timeout. */
-async function choosePlace(options: DoctorOptions, targets: readonly ProbeTarget[], kube: KubeAccess | undefined, certFiles: CertFileSet | undefined): Promise<Place> {
+async function choosePlace(options: DoctorOptions, targets: readonly ProbeTarget[], kube: KubeAccess | undefined, certFiles: CertFileSet | undefined, signal: AbortSignal): Promise<Place> {
   if (options.probe === 'local') return { from: 'local', reason: '--probe local' };
   const podReady = kube !== undefined && certFiles?.subject.kind === 'Pod';
   if (options.probe === 'pod') {
@@ -270,7 +270,7 @@ async function choosePlace(options: DoctorOptions, targets: readonly ProbeTarget
     return { from: 'pod', reason: '--probe pod' };
   }
   const first = targets[0]!;
-  if (await canConnect(first.host, first.port, options.timeoutMs)) return { from: 'local', reason: `auto: ${first.endpoint} answered a TCP connect from this machine` };
+  if (await canConnect(first.host, first.port, options.timeoutMs, signal)) return { from: 'local', reason: `auto: ${first.endpoint} answered a TCP connect from this machine` };
   if (podReady) return { from: 'pod', reason: `auto: ${first.endpoint} did not answer a TCP connect from this machine within ${options.timeoutMs} ms` };
   return { from: 'local', reason: `auto: ${first.endpoint} did not answer from this machine, and there is no Prometheus pod to probe from` };
 }
@@ -283,7 +283,12 @@ function filesInSidecar(set: CertFileSet): ProbePod['files'] {
   return { certChain: present('cert-chain.pem'), key: present('key.pem'), root: present('root-cert.pem') };
 }
 
-async function runProbes(options: DoctorOptions, store: ResourceStore): Promise<ProbeRun> {
+/** The time kept between aborting the probes and the run's --deadline, for the check to report what they found. */
+function reportMargin(deadlineMs: number): number {
+  return Math.min(1_000, Math.max(200, deadlineMs / 10));
+}
+
+async function runProbes(options: DoctorOptions, store: ResourceStore, deadlineAt: number): Promise<ProbeRun> {
   if (options.probe === 'off') throw new Unavailable('--probe off: no handshakes were made');
   const targets = await store.require('probeTargets');
   const certLoad = await store.load('certFiles');
@@ -293,11 +298,12 @@ async function runProbes(options: DoctorOptions, store: ResourceStore): Promise<
   if (noCertificate && targets.every((t) => t.scheme === 'https')) throw new Unavailable(noCertificate);
   const meshRoot = await store.optional('meshRoot');
   const kube = await store.optional('kube');
-  const place = await choosePlace(options, targets, kube, certFiles);
-  // No probe may outlive the run: everything still in flight at --deadline is aborted.
-  const signal = AbortSignal.timeout(options.deadlineMs);
+  // No probe may outlive the run: what is still in flight shortly before --deadline is aborted and
+  // reported as TARGET_TIMEOUT, early enough for the check to report it before the runner's cut.
+  const signal = AbortSignal.timeout(Math.max(0, deadlineAt - reportMargin(options.deadlineMs) - Date.now()));
   // Every probe in flight listens on it: up to --concurrency listeners is expected, not a leak.
-  setMaxListeners(options.concurrency + 1, signal);
+  setMaxListeners(options.concurrency + 2, signal);
+  const place = await choosePlace(options, targets, kube, certFiles, signal);
 
   const rootFile = certFiles?.files['root-cert.pem'];
   const probeTls = makeProbeTls({
@@ -347,8 +353,10 @@ async function probeFromPod(target: ProbeTarget, options: DoctorOptions, signal:
 
 /** The probe source: always present; its resources say themselves why they are unavailable. */
 export function probeProviders(options: DoctorOptions, store: ResourceStore): { [K in 'probeTargets' | 'probeResults']: () => Promise<ResourceMap[K]> } {
+  // The run's end, fixed when the run starts (as the runner's): the probes start only after the configuration checks.
+  const deadlineAt = Date.now() + options.deadlineMs;
   return {
     probeTargets: () => loadProbeTargets(options, store),
-    probeResults: () => runProbes(options, store),
+    probeResults: () => runProbes(options, store, deadlineAt),
   };
 }
