@@ -99,6 +99,13 @@ describe('--probe pod through openssl s_client', () => {
     expect(findings[0]!.evidence.reason).toMatch(/refused|errno/i);
   });
 
+  it('TARGET_TIMEOUT, not a close, when openssl is cut at the exec\'s limit: a listener that never speaks, a trickling body', async () => {
+    const silent = await probeFromPod(await lab.silent(), lab.certsDir('pod-silent'), { timeoutMs: 1_000 });
+    expect(silent.findings.map((f) => [f.code, f.evidence.step])).toEqual([['TARGET_TIMEOUT', 'connect']]);
+    const trickle = await probeFromPod(await lab.tlsTrickle(), lab.certsDir('pod-trickle'), { timeoutMs: 1_000 });
+    expect(trickle.findings.map((f) => [f.code, f.evidence.step])).toEqual([['TARGET_TIMEOUT', 'response']]);
+  });
+
   it('TARGET_NOT_TLS for a plain-text port', async () => {
     const { findings } = await probeFromPod(await lab.plainHttp(), lab.certsDir('pod-plain'));
     expect(findings.map((f) => f.code)).toEqual(['TARGET_NOT_TLS']);

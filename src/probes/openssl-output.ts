@@ -52,6 +52,11 @@ function parseExchange(result: ExecResult, offeredAlpn: readonly string[], verif
   const alertLine = /(?:sslv3|tlsv1|tlsv13) alert [a-z ]+/.exec(err)?.[0];
   const alert = alertLine ? alertName(alertLine) : undefined;
   if (alert) return { ...outcome, failure: alertFailure(alert) };
+  // No exit status: the exec was cut at its time limit (openssl has no timeouts of its own), so the
+  // target never finished. -brief prints nothing before the handshake, so a silent connect and a
+  // silent handshake look alike; a dropped SYN (a NetworkPolicy) is the common one.
+  if (result.exitCode === null && !/connect:errno=\d+|BIO_connect|Connection refused/.test(err))
+    return { ...outcome, failure: { kind: 'timeout', step: established ? 'response' : 'connect' } };
   if (!established) {
     if (/wrong version number|packet length too long|http request/.test(err)) return { ...outcome, failure: { kind: 'not-tls', detail: opensslReason(err) } };
     if (/connect:errno=\d+|BIO_connect|Connection refused|No route to host|Network is unreachable|Name or service not known|gethostbyname failure/.test(err))
@@ -95,15 +100,16 @@ export async function probeInPod(kube: KubeAccess, pod: ProbePod, request: Probe
   const durationMs = () => Math.round(performance.now() - started);
   // openssl has no connect or read timeout of its own: the exec is bounded by the three steps together.
   const execTimeoutMs = 3 * request.timeoutMs;
-  let exchange: ExecResult;
+  let exchange: ExecResult | 'aborted';
   try {
-    exchange = await kube.exec(pod.namespace, pod.name, pod.container, sClientArgv(request, pod.files, 'exchange'), {
+    exchange = await untilAborted(kube.exec(pod.namespace, pod.name, pod.container, sClientArgv(request, pod.files, 'exchange'), {
       timeoutMs: execTimeoutMs,
       stdin: http1Request({ host: request.host, port: request.port, pathWithQuery: request.pathWithQuery, timeoutMs: request.timeoutMs }),
-    });
+    }), request.signal);
   } catch (error) {
     return { from: 'pod', durationMs: durationMs(), failure: execFailure(error) };
   }
+  if (exchange === 'aborted') return { from: 'pod', durationMs: durationMs(), failure: { kind: 'timeout', step: 'response', atDeadline: true } };
   const outcome: ProbeOutcome = { from: 'pod', ...parseExchange(exchange, POD_ALPN, verifying), durationMs: 0 };
   if (outcome.tls && !request.signal?.aborted) {
     try {
@@ -114,6 +120,17 @@ export async function probeInPod(kube: KubeAccess, pod: ProbePod, request: Probe
     }
   }
   return { ...outcome, durationMs: durationMs() };
+}
+
+/** The exec's result, or 'aborted' as soon as the run's deadline signal fires (the exec then ends at its own limit). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T | 'aborted'> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.resolve('aborted');
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve('aborted');
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function execFailure(error: unknown): ProbeOutcome['failure'] {
