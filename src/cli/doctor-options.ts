@@ -1,5 +1,5 @@
 /** Turns parsed flags into DoctorOptions, rejecting what CONTRACT.md calls a usage error (exit 2). */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { UsageError } from '../core/errors.js';
 import { DEFAULT_OPTIONS, parseDuration, type DoctorOptions, type ProbeMode } from '../core/options.js';
 import { parseTargetSpec } from '../core/target-spec.js';
@@ -21,8 +21,14 @@ export interface DoctorFlags extends Partial<Pick<DoctorOptions, SameAsOptions>>
   plugin?: string[];
 }
 
-const mustExist = (flag: string, path: string | undefined) => {
-  if (path !== undefined && !existsSync(path)) throw new UsageError(`${flag} ${path}: no such file or directory`);
+/** A path flag must name something that exists, of the right kind: --certs-dir a folder, --mesh-root and --kubeconfig files. */
+const mustExist = (flag: string, path: string | undefined, kind?: 'file' | 'directory') => {
+  if (path === undefined) return;
+  if (path === '') throw new UsageError(`${flag}: expected a path`);
+  if (!existsSync(path)) throw new UsageError(`${flag} ${path}: no such file or directory`);
+  const isDirectory = statSync(path).isDirectory();
+  if (kind === 'directory' && !isDirectory) throw new UsageError(`${flag} ${path}: not a directory`);
+  if (kind === 'file' && isDirectory) throw new UsageError(`${flag} ${path}: is a directory, expected a file`);
 };
 
 const duration = (flag: string, text: string | undefined, fallback: number) => {
@@ -35,9 +41,9 @@ const duration = (flag: string, text: string | undefined, fallback: number) => {
 export function toDoctorOptions(flags: DoctorFlags): DoctorOptions {
   const filenames = flags.filename ?? [];
   for (const f of filenames) if (f !== '-') mustExist('-f', f);
-  mustExist('--certs-dir', flags.certsDir);
-  mustExist('--kubeconfig', flags.kubeconfig);
-  mustExist('--mesh-root', flags.meshRoot);
+  mustExist('--certs-dir', flags.certsDir, 'directory');
+  mustExist('--kubeconfig', flags.kubeconfig, 'file');
+  mustExist('--mesh-root', flags.meshRoot, 'file');
   const targets = flags.target ?? [];
   targets.forEach(parseTargetSpec);
   if (flags.targetIdentity !== undefined && !/^spiffe:\/\/[^/]+\/.+/.test(flags.targetIdentity))

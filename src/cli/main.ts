@@ -12,6 +12,7 @@ import { checksCommand } from './commands/checks.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand, doctorFlags } from './commands/doctor.js';
 import { explainCommand } from './commands/explain.js';
+import { lastWins } from './flag-kinds.js';
 
 const asPlugin = basename(process.argv[1] ?? '').startsWith('kubectl-asm_prom');
 const scriptName = asPlugin ? 'kubectl asm-prom' : 'asm-prom';
@@ -29,10 +30,10 @@ async function main(): Promise<number> {
     .usage(`$0 <command> [flags]\n\nDiagnose Prometheus scraping in an Istio / ASM mesh with strict mTLS.`)
     .command('doctor', 'diagnose Prometheus-over-mTLS scraping (the main job)', (y) => doctorFlags(y), run(doctorCommand as Handler))
     .command('checks', 'list every check and finding code, with its docs anchor', (y) =>
-      y.option('output', { alias: 'o', choices: ['human', 'json'] as const, default: 'human' as const }), run(checksCommand as Handler))
+      y.option('output', { ...lastWins, alias: 'o', choices: ['human', 'json'] as const, default: 'human' as const }), run(checksCommand as Handler))
     .command('explain <text>', 'name the likely causes of a Prometheus target error text', (y) =>
       y.positional('text', { type: 'string', demandOption: true, describe: "the target's lastError" })
-        .option('output', { alias: 'o', choices: ['human', 'json'] as const, default: 'human' as const }), run(explainCommand as Handler))
+        .option('output', { ...lastWins, alias: 'o', choices: ['human', 'json'] as const, default: 'human' as const }), run(explainCommand as Handler))
     .command('demo [scenario]', 'start a simulated mesh on loopback and run doctor against it', (y) =>
       doctorFlags(y.positional('scenario', { type: 'string', describe: 'scenario name (see --list)' }))
         .option('list', { type: 'boolean', describe: 'name the scenarios' })
@@ -43,7 +44,8 @@ async function main(): Promise<number> {
     .alias('h', 'help')
     .wrap(Math.min(110, process.stdout.columns ?? 80))
     .fail((message, error) => {
-      throw error && !(error instanceof UsageError) ? error : new UsageError(message ?? oneLine(error));
+      // yargs spreads some messages over lines ("Invalid values:\n  Argument: …"): keep them whole on one.
+      throw error && !(error instanceof UsageError) ? error : new UsageError(message ? message.replace(/\s*\n\s*/g, ' ') : oneLine(error));
     })
     .parseAsync();
   return pending ? await pending : 0;
