@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Mint } from './certs-mint.js';
 import { runCli } from './helpers/cli.js';
 
 const SEED = new URL('../../shared/examples/seed/', import.meta.url).pathname;
@@ -48,5 +49,19 @@ describe('path flags of the wrong kind are usage errors, with a whole message on
     expect(stdout).toBe('');
     expect(stderr.trim().split('\n')).toHaveLength(1);
     expect(stderr).toMatch(message);
+  });
+});
+
+describe('certificates named as a user reads them', () => {
+  it("names Istio's self-signed root, whose subject is only O=cluster.local, by that subject", async () => {
+    const mint = new Mint();
+    const root = mint.root('istio-root', 'p256', { subject: '/O=cluster.local' });
+    const leaf = mint.workload('prometheus', root, { keyType: 'p256' });
+    const { dir } = mint.certsDir('istio-shaped', { root: [root], chain: [leaf, root], key: leaf.keyPem });
+    const before = new Date(root.x509.validFrom).getTime() - 3_600_000;
+    const { code, stdout } = await runCli(['doctor', '--offline', '--certs-dir', dir, '--now', new Date(before).toISOString(), '-o', 'json']);
+    expect(code).toBe(1);
+    const messages = JSON.parse(stdout).findings.filter((f: { code: string }) => f.code === 'CERT_NOT_YET_VALID').map((f: { message: string }) => f.message);
+    expect(messages).toContainEqual(expect.stringMatching(/^the root "O=cluster\.local" is not valid before /));
   });
 });

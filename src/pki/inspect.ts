@@ -46,12 +46,16 @@ export function parseSpiffeId(id: string): SpiffeParts | undefined {
   return m ? { trustDomain: m[1]!, namespace: m[2]!, serviceAccount: m[3]! } : undefined;
 }
 
-/** A short, unambiguous label for messages: the SPIFFE ID, else the subject's CN, else the serial. */
+/**
+ * A short, unambiguous label for messages: the SPIFFE ID, else the subject's CN, else the whole
+ * subject (Istio's self-signed root is only `O=cluster.local`), else the serial.
+ */
 export function describeCertificate(cert: X509Certificate): string {
   const spiffe = spiffeIdOf(cert);
   if (spiffe) return spiffe;
   const cn = /(?:^|\n)CN=([^\n]*)/.exec(cert.subject ?? '')?.[1];
-  return cn ? `"${cn}"` : `the certificate with serial ${cert.serialNumber}`;
+  if (cn) return `"${cn}"`;
+  return cert.subject ? `"${distinguishedName(cert.subject)}"` : `serial ${cert.serialNumber}`;
 }
 
 /** One-line distinguished name (Node gives one attribute per line; empty subjects are undefined). */
