@@ -41,7 +41,10 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 export function parseProxyConfig(text: string): Parsed<Record<string, unknown>> {
   let value: unknown;
   try {
-    value = parseYaml(text);
+    // YAML 1.1, as the injector reads it (sigs.k8s.io/yaml YAMLToJSON, go-yaml v2): `yes`, `on`
+    // and `y` are booleans there, so `holdApplicationUntilProxyStarts: yes` holds and an unquoted
+    // `DISABLE_ENVOY: on` is no string.
+    value = parseYaml(text, { version: '1.1' });
   } catch (error) {
     return { ok: false, reason: (error as Error).message.split('\n')[0]! };
   }
