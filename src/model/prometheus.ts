@@ -4,7 +4,7 @@
  * a plain StatefulSet/Deployment/Pod that runs Prometheus without the operator.
  */
 import type { Container, KubeObject, Pod, PodSpec, PodTemplate, PrometheusResource, VolumeMount } from './k8s.js';
-import { labelsOf, nameOf, namespaceOf } from './k8s.js';
+import { nameOf, namespaceOf } from './k8s.js';
 import type { PodLayer, PrometheusPod } from './inventory.js';
 
 export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod'] as const;
@@ -29,14 +29,16 @@ export function prometheusContainerOf(spec: PodSpec | undefined): Container | un
   return containers.find((c) => c.name === 'prometheus') ?? containers.find((c) => PROMETHEUS_IMAGE.test(c.image ?? ''));
 }
 
-/** A plain workload (no operator) runs Prometheus when its pods carry the well-known labels or its image. */
+/**
+ * A plain workload (no operator) runs Prometheus when one of its containers does. The well-known
+ * labels alone are not enough, as in the cluster source: charts put `app: prometheus` on every
+ * component, the node-exporter DaemonSet and the Alertmanager too.
+ */
 function runsPrometheus(o: KubeObject): boolean {
   const template = podTemplateOf(o);
   if (!template) return false;
   if (o.metadata?.ownerReferences?.some((r) => r.kind === 'Prometheus')) return false; // the resource speaks for it
-  const labels = { ...labelsOf(o), ...(template.metadata?.labels ?? {}) };
-  const byLabel = labels['app.kubernetes.io/name'] === 'prometheus' || labels.app === 'prometheus';
-  return byLabel ? prometheusContainerOf(template.spec) !== undefined || (template.spec?.containers?.length ?? 0) > 0 : prometheusContainerOf(template.spec) !== undefined;
+  return prometheusContainerOf(template.spec) !== undefined;
 }
 
 /** Volumes and mounts the operator always adds to a Prometheus pod (prometheus-operator StatefulSet). */
