@@ -3,7 +3,7 @@
  * it (CONTRACT.md), for cases the per-check fixtures do not cover: flags given twice, paths of the
  * wrong kind, realistic set-ups.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -63,5 +63,32 @@ describe('certificates named as a user reads them', () => {
     expect(code).toBe(1);
     const messages = JSON.parse(stdout).findings.filter((f: { code: string }) => f.code === 'CERT_NOT_YET_VALID').map((f: { message: string }) => f.message);
     expect(messages).toContainEqual(expect.stringMatching(/^the root "O=cluster\.local" is not valid before /));
+  });
+});
+
+describe('manifests no parser should take: one MANIFEST_PARSE_ERROR each, never exit 3', () => {
+  const laughs = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+    ...'bcdefghi'.split('').map((n, i) => `${n}: &${n} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(',')}]`)];
+  it.each([
+    ['an alias bomb', 'bomb.yaml', Buffer.from(`apiVersion: v1\nkind: ConfigMap\nmetadata: {name: lol}\ndata:\n${laughs.map((l) => `  ${l}\n`).join('')}`), /resource exhaustion/],
+    ['binary bytes', 'image.yaml', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0xc3, 0x28, 0xff, 0x00]), /not UTF-8 text/],
+    ['Latin-1 text', 'latin1.yaml', Buffer.from('apiVersion: v1\nkind: Service\nmetadata:\n  name: caf\xe9\n', 'latin1'), /not UTF-8 text/],
+  ])('%s', async (_name, file, bytes, reason) => {
+    const dir = tmp();
+    writeFileSync(join(dir, file), bytes);
+    const { code, stdout, stderr } = await runCli(['doctor', '-f', join(dir, file), '-o', 'json']);
+    expect(stderr).toBe('');
+    expect(code).toBe(1);
+    const findings = JSON.parse(stdout).findings;
+    expect(findings.map((f: { code: string }) => f.code)).toEqual(['MANIFEST_PARSE_ERROR']);
+    expect(findings[0].message).toMatch(reason);
+  });
+
+  it('reads UTF-16 with a BOM, as Windows PowerShell writes it, like kubectl does', async () => {
+    const dir = tmp();
+    const text = readFileSync(join(SEED, 'service-monitor.yaml'), 'utf8');
+    writeFileSync(join(dir, 'service-monitor.yaml'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+    const { stdout } = await runCli(['doctor', '-f', dir, '-o', 'json']);
+    expect(JSON.parse(stdout).findings.map((f: { code: string }) => f.code)).toContain('MONITOR_INVALID');
   });
 });

@@ -4,6 +4,7 @@
  * becomes MANIFEST_PARSE_ERROR and the others are still diagnosed. What the manifests do not state is
  * unknown, not assumed: a resource with no object is unavailable, with the reason.
  */
+import { isUtf8 } from 'node:buffer';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { LineCounter, parseAllDocuments, isMap, isSeq, type Document } from 'yaml';
@@ -19,6 +20,8 @@ export interface ManifestFile {
   /** the name findings carry: as given on the command line, `-` for stdin */
   name: string;
   text: string;
+  /** why the bytes are no text at all (then `text` is empty): a parse error, as kubectl reports it */
+  undecodable?: { line: number; reason: string };
 }
 
 const MANIFEST_EXTENSIONS = /\.(ya?ml|json)$/i;
@@ -41,20 +44,36 @@ export function readManifestFiles(paths: readonly string[], stdin?: string): Man
       const found = walk(path);
       // as kubectl apply: a folder without manifests is a mistake in the command, not a clean bill
       if (!found.length) throw new UsageError(`-f ${path}: no *.yaml, *.yml or *.json files in this folder`);
-      for (const file of found) files.push({ name: file, text: readText(file) });
+      for (const file of found) files.push({ name: file, ...readText(file) });
     } else {
-      files.push({ name: path, text: readText(path) });
+      files.push({ name: path, ...readText(path) });
     }
   }
   return files;
 }
 
-function readText(path: string): string {
+function readText(path: string): Omit<ManifestFile, 'name'> {
+  let bytes: Buffer;
   try {
-    return readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (error) {
     throw new UsageError(`-f ${path}: ${oneLine(error)}`);
   }
+  return decodeManifest(bytes);
+}
+
+/**
+ * The text of a manifest as kubectl's YAML reader takes it: UTF-8 (a BOM dropped), or UTF-16 with
+ * a BOM (what Windows PowerShell's `>` writes). Other bytes are refused there ("invalid leading
+ * UTF-8 octet"), so here too: a parse error at the first bad byte's line, never replacement characters.
+ */
+export function decodeManifest(bytes: Buffer): Omit<ManifestFile, 'name'> {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return { text: new TextDecoder('utf-16le').decode(bytes) };
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return { text: new TextDecoder('utf-16be').decode(bytes) };
+  const text = new TextDecoder('utf-8').decode(bytes); // drops a UTF-8 BOM
+  if (isUtf8(bytes)) return { text };
+  const line = text.slice(0, Math.max(0, text.indexOf('\uFFFD'))).split('\n').length;
+  return { text: '', undecodable: { line, reason: 'the file is not UTF-8 text (a binary file, or another encoding)' } };
 }
 
 function walk(dir: string): string[] {
@@ -90,6 +109,10 @@ export function parseManifestInputs(files: readonly ManifestFile[]): ParseResult
 export function parseManifests(files: readonly ManifestFile[]): ParseResult {
   const result: ParseResult = { objects: [], errors: [] };
   for (const file of files) {
+    if (file.undecodable) {
+      result.errors.push({ file: file.name, ...file.undecodable });
+      continue;
+    }
     const lineCounter = new LineCounter();
     let docs: Document.Parsed[];
     try {
@@ -106,7 +129,14 @@ export function parseManifests(files: readonly ManifestFile[]): ParseResult {
         result.errors.push({ file: file.name, line: lineAt(first.pos?.[0]), reason: first.message.split('\n')[0]! });
         continue;
       }
-      const value: unknown = doc.toJS({ maxAliasCount: 100 });
+      let value: unknown;
+      try {
+        value = doc.toJS({ maxAliasCount: 100 });
+      } catch (error) {
+        // aliases that expand beyond reason (a "billion laughs" document), refused as go-yaml does
+        result.errors.push({ file: file.name, line: lineAt(firstContentOffset(doc)), reason: oneLine(error) });
+        continue;
+      }
       if (value === null || value === undefined) continue; // empty document
       const docLine = lineAt(firstContentOffset(doc));
       if (!isObject(value)) {
