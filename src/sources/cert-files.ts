@@ -27,7 +27,9 @@ async function readCertFile(name: CertFileName, path: string, fs: CertFs = NODE_
     content = await fs.readFile(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return { name, path, state: 'absent' };
+    // A folder in the file's place (what a subPath mount of a not-yet-written file leaves) holds no
+    // file either: Prometheus's read fails just the same.
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return { name, path, state: 'absent' };
     if (code !== 'EACCES' && code !== 'EPERM') throw error;
     const info = await fs.stat(path).catch(() => undefined);
     return info
