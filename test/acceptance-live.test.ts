@@ -2,8 +2,11 @@
  * Acceptance of the live surface through the CLI, as a user meets it: real peers (Node servers from
  * probe-servers.ts), the built binary, the JSON report. Each case is one that once went wrong.
  */
+import http2 from 'node:http2';
+import https from 'node:https';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProbeLab } from './probe-servers.js';
+import { METRICS, ProbeLab } from './probe-servers.js';
 import { runCli } from './helpers/cli.js';
 
 interface Report {
@@ -30,5 +33,36 @@ describe('--deadline bounds the whole run', () => {
     expect(report.findings.map((f) => [f.code, f.subject.endpoint, f.evidence.atDeadline])).toEqual(Array(6).fill(['TARGET_TIMEOUT', `127.0.0.1:${port}`, true]));
     expect(report.findings[0]!.message).toMatch(/--deadline/);
     expect([code, report.exitCode]).toEqual([1, 1]);
+  });
+});
+
+describe('gzip, as Prometheus asks for it', () => {
+  const gzipped = gzipSync(METRICS);
+  const bomb = gzipSync(Buffer.from('bomb_total 1\n'.repeat(4_000_000)));
+
+  it('a body gzipped whatever was asked is inflated and counted, over HTTP/1.1 and HTTP/2', async () => {
+    const send = (body: Buffer) => (_req: unknown, res: { writeHead(s: number, h: Record<string, string>): void; end(b: Buffer): void }) => {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'content-encoding': 'gzip' });
+      res.end(body);
+    };
+    const h1 = await lab.listen(https.createServer(lab.serverTls(), send(gzipped)));
+    const h2 = await lab.listen(http2.createSecureServer(lab.serverTls(), send(gzipped)));
+    const { report } = await doctor(['--certs-dir', lab.certsDir('gzip'), '--target', `127.0.0.1:${h1}`, '--target', `127.0.0.1:${h2}`, '--only', 'targets.*']);
+    expect(report.findings.map((f) => [f.code, f.evidence.alpn, f.evidence.samples])).toEqual([['TARGET_OK', 'http/1.1', 3], ['TARGET_OK', 'h2', 3]]);
+  });
+
+  it('a gzip body that inflates beyond the cap is read up to it; one that does not inflate is not metrics', async () => {
+    const big = await lab.listen(https.createServer(lab.serverTls(), (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-encoding': 'gzip' });
+      res.end(bomb);
+    }));
+    const broken = await lab.listen(https.createServer(lab.serverTls(), (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-encoding': 'gzip' });
+      res.end(METRICS);
+    }));
+    const { report } = await doctor(['--certs-dir', lab.certsDir('gzip-limits'), '--target', `127.0.0.1:${big}`, '--target', `127.0.0.1:${broken}`, '--only', 'targets.*']);
+    expect(report.findings.map((f) => f.code)).toEqual(['TARGET_OK', 'SCRAPE_NOT_METRICS']);
+    expect(report.findings[0]!.evidence.truncatedAt).toBeGreaterThan(0);
+    expect(report.findings[0]!.evidence.samples).toBeGreaterThan(100_000);
   });
 });

@@ -20,7 +20,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { oneLine } from '../core/errors.js';
 import { spiffeIdOf } from '../pki/index.js';
-import { Http1ResponseReader, countSamples, http1Request, scrapeHeaders, MAX_BODY_BYTES, type HttpResponse, type MetricsBody } from './scrape-response.js';
+import { Http1ResponseReader, countSamples, decodeBody, http1Request, scrapeHeaders, MAX_BODY_BYTES, type HttpResponse, type MetricsBody } from './scrape-response.js';
 
 export type ProbeStep = 'connect' | 'handshake' | 'response';
 
@@ -121,8 +121,11 @@ export function judgeResponse(response: HttpResponse): Pick<ProbeOutcome, 'http'
     const title = NGINX_CERT_ERRORS.exec(response.body.toString('latin1', 0, 4096))![0];
     return { failure: { kind: 'client-cert-rejected', alert: `HTTP 400 "${title}"` } };
   }
-  const metrics = response.status === 200 ? countSamples(response.body, contentType, response.truncated) : { format: 'not-metrics' as const, samples: 0 };
-  return { http: { status: response.status, contentType, bytes: response.body.length, truncated: response.truncated, metrics } };
+  if (response.status !== 200) return { http: { status: response.status, contentType, bytes: response.body.length, truncated: response.truncated, metrics: { format: 'not-metrics', samples: 0 } } };
+  const decoded = decodeBody(response);
+  const metrics = decoded ? countSamples(decoded.body, contentType, decoded.truncated) : { format: 'not-metrics' as const, samples: 0 };
+  const body = decoded ?? response;
+  return { http: { status: response.status, contentType, bytes: body.body.length, truncated: body.truncated, metrics } };
 }
 
 /** Probes one target from this machine. Never throws; every path ends within 3 × timeout or at the signal. */
@@ -224,16 +227,19 @@ class LocalProbe {
     const stream = session.request({ ':method': 'GET', ':path': this.request.pathWithQuery, ...scrapeHeaders({ ...this.request }) });
     let status: number | undefined;
     let contentType: string | undefined;
+    let contentEncoding: string | undefined;
     const parts: Buffer[] = [];
     let bytes = 0;
     const complete = (truncated: boolean) => {
       if (status === undefined) return this.fail(this.closedWithoutResponse());
       const body = Buffer.concat(parts);
-      this.finish(judgeResponse({ status, reason: '', headers: contentType ? { 'content-type': contentType } : {}, body, complete: !truncated, truncated }));
+      const headers = { ...(contentType ? { 'content-type': contentType } : {}), ...(contentEncoding ? { 'content-encoding': contentEncoding } : {}) };
+      this.finish(judgeResponse({ status, reason: '', headers, body, complete: !truncated, truncated }));
     };
     stream.on('response', (headers) => {
       status = Number(headers[':status']);
       contentType = headers['content-type'];
+      contentEncoding = headers['content-encoding'];
     });
     stream.on('data', (chunk: Buffer) => {
       const room = MAX_BODY_BYTES - bytes;

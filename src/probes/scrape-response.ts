@@ -3,6 +3,7 @@
  * `openssl s_client` on stdin and the response comes back as raw bytes): the request Prometheus
  * sends, an incremental HTTP/1.1 response reader with a byte cap, and the body's sample count.
  */
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 
 /** Stop reading a body after this many bytes and judge what arrived (an endless body cannot hang or exhaust us). */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -31,8 +32,8 @@ export function pathWithParams(path: string, params: Readonly<Record<string, rea
 export function scrapeHeaders(request: ScrapeRequest): Record<string, string> {
   return {
     accept: PROMETHEUS_ACCEPT,
-    // Prometheus asks for gzip; identity keeps the body countable without a decompressor in the pod path.
-    'accept-encoding': 'identity',
+    // As Prometheus asks: a server may answer gzip either way, and decodeBody inflates it, as Prometheus does.
+    'accept-encoding': 'gzip',
     'user-agent': 'asm-prom (like Prometheus)',
     'x-prometheus-scrape-timeout-seconds': String(request.timeoutMs / 1000),
   };
@@ -178,6 +179,32 @@ export class Http1ResponseReader {
       this.done = true;
     }
   }
+}
+
+/**
+ * The body as Prometheus parses it. Prometheus inflates a `Content-Encoding: gzip` body (it asks for
+ * gzip, and some servers send it whatever is asked), so the probe does too, up to MAX_BODY_BYTES;
+ * other encodings Prometheus reads as they are. Undefined when a gzip body does not inflate:
+ * Prometheus fails that scrape (`gzip: invalid header`).
+ */
+export function decodeBody(response: Pick<HttpResponse, 'headers' | 'body' | 'truncated'>): { body: Buffer; truncated: boolean } | undefined {
+  if (!/^\s*gzip\s*$/i.test(response.headers['content-encoding'] ?? '')) return { body: response.body, truncated: response.truncated };
+  // A body cut at the cap (or a gzip bomb cut below) inflates as far as it goes: sync flush, no end check.
+  const inflate = (input: Buffer) => gunzipSync(input, { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: MAX_BODY_BYTES });
+  try {
+    return { body: inflate(response.body), truncated: response.truncated };
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ERR_BUFFER_TOO_LARGE') return undefined;
+  }
+  // It inflates beyond the cap: keep the largest halving of its compressed bytes that fits, as a capped body.
+  for (let length = response.body.length >> 1; length > 0; length >>= 1) {
+    try {
+      return { body: inflate(response.body.subarray(0, length)), truncated: true };
+    } catch {
+      // still too large (or too short to inflate): halve again
+    }
+  }
+  return undefined;
 }
 
 export interface MetricsBody {
