@@ -8,7 +8,8 @@ import { exitCodeFor } from './core/exit-code.js';
 import { DEFAULT_OPTIONS, isOffline, type DoctorOptions } from './core/options.js';
 import { loadPlugins } from './core/plugins.js';
 import { ResourceStore } from './core/resources.js';
-import { runChecks } from './core/runner.js';
+import { globsMatchingNothing, runChecks } from './core/runner.js';
+import { UsageError } from './core/errors.js';
 import { applySuppressions, parseSuppressions } from './core/suppress.js';
 import type { CheckResult, CheckStatus, RunSummary } from './core/types.js';
 import { SOURCES } from './sources/index.js';
@@ -41,7 +42,11 @@ export async function runDoctor(input: Partial<DoctorOptions> = {}, hooks: Docto
   }
 
   const plugins = await loadPlugins(options.plugins, ALL_CHECKS);
-  const { checks, findings } = await runChecks([...ALL_CHECKS, ...plugins, ...(hooks.checks ?? [])], store, {
+  const all = [...ALL_CHECKS, ...plugins, ...(hooks.checks ?? [])];
+  // --only that selects nothing would pass every CI run unseen: a usage error, as a typo is.
+  const unmatched = globsMatchingNothing(all, options.only);
+  if (unmatched.length) throw new UsageError(`--only ${unmatched.join(', ')}: matches no check id or finding code (asm-prom checks lists them)`);
+  const { checks, findings } = await runChecks(all, store, {
     now: options.now ?? startedAt,
     timeoutMs: options.timeoutMs,
     concurrency: options.concurrency,

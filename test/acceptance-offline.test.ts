@@ -34,7 +34,7 @@ describe('a single-valued flag given twice: the last one wins, as with kubectl',
   });
 });
 
-describe('path flags of the wrong kind are usage errors, with a whole message on one line', () => {
+describe('path flags of the wrong kind, and an --only that selects nothing, are usage errors, with a whole message on one line', () => {
   const file = join(tmp(), 'root-cert.pem');
   writeFileSync(file, 'x');
   it.each([
@@ -43,6 +43,7 @@ describe('path flags of the wrong kind are usage errors, with a whole message on
     [['doctor', '--kubeconfig', tmpdir()], /--kubeconfig .*: is a directory/],
     [['doctor', '-f', ''], /-f: expected a path/],
     [['doctor', '--offline', '--certs-dir', SAMPLE_CERTS, '--probe', 'sometimes'], /Argument: probe, Given: "sometimes", Choices: /],
+    [['doctor', '-f', SEED, '--only', 'monitor.*', '-o', 'json'], /--only monitor\.\*: matches no check/],
   ])('%j', async (args, message) => {
     const { code, stdout, stderr } = await runCli(args);
     expect(code).toBe(2);

@@ -36,6 +36,11 @@ export function isSelected(check: Check, only: readonly string[], skip: readonly
   return only.length === 0 || hit(only);
 }
 
+/** The globs that match no check's id nor any of its codes: a typo that would silently select nothing. */
+export function globsMatchingNothing(checks: readonly Check[], globs: readonly string[]): string[] {
+  return globs.filter((glob) => !checks.some((c) => [c.id, ...c.codes].some((n) => matchesAny(n, [glob]))));
+}
+
 /** Groups checks into waves: a check runs after every selected check of the categories it follows. */
 export function planWaves(checks: readonly Check[]): Check[][] {
   const waveOf = new Map<Check, number>();
