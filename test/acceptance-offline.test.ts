@@ -93,3 +93,29 @@ describe('manifests no parser should take: one MANIFEST_PARSE_ERROR each, never 
     expect(JSON.parse(stdout).findings.map((f: { code: string }) => f.code)).toContain('MONITOR_INVALID');
   });
 });
+
+describe('reports a CI dashboard reads', () => {
+  /** the seed recipe, right but for the warning STARTUP_RACE (no holdApplicationUntilProxyStarts) */
+  const warningsOnly = () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'prometheus.yaml'), readFileSync(join(SEED, 'prometheus.yaml'), 'utf8').concat(`---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: prometheus-full-access}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: prometheus-full-access}
+subjects: [{kind: ServiceAccount, name: prometheus-full-access, namespace: default}]
+`));
+    return dir;
+  };
+
+  it('JUnit marks as failures what --fail-on warning fails the run for', async () => {
+    const dir = warningsOnly();
+    const plain = await runCli(['doctor', '-f', dir, '-o', 'junit']);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).not.toMatch(/<failure /);
+    const strict = await runCli(['doctor', '-f', dir, '-o', 'junit', '--fail-on', 'warning']);
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toMatch(/<testsuites [^>]*failures="1"/);
+    expect(strict.stdout).toMatch(/<failure message="1 finding\(s\)" type="STARTUP_RACE">/);
+  });
+});

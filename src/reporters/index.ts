@@ -1,5 +1,5 @@
 /** Reporters turn a RunSummary into the text on stdout; a name → function map (knip's reporters). */
-import type { RunSummary } from '../core/types.js';
+import type { FailOn, RunSummary } from '../core/types.js';
 import { renderHuman } from './human.js';
 import { renderJson } from './json.js';
 import { renderJunit } from './junit.js';
@@ -8,6 +8,8 @@ import { renderSarif } from './sarif.js';
 export interface ReporterOptions {
   color: boolean;
   verbose: boolean;
+  /** --fail-on: the reports that mark failures (JUnit) mark what fails the run */
+  failOn?: FailOn;
 }
 
 export type Reporter = (summary: RunSummary, options: ReporterOptions) => string;

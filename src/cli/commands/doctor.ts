@@ -47,6 +47,6 @@ export async function runAndReport(options: DoctorOptions, output: OutputFormat)
   } finally {
     progress.stop();
   }
-  await writeOut(REPORTERS[output](summary, { color: useColor(process.stdout), verbose: options.verbose }));
+  await writeOut(REPORTERS[output](summary, { color: useColor(process.stdout), verbose: options.verbose, failOn: options.failOn }));
   return summary.exitCode;
 }
