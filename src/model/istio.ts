@@ -4,6 +4,7 @@
  * checks (are they right?), the monitors.* checks (do the TLS paths point into the mount?), the
  * cluster source (where to read the files) and the simulator.
  */
+import { posix } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { Container, Pod, Volume, VolumeMount } from './k8s.js';
 import { prometheusContainerOf, sidecarOf } from './prometheus.js';
@@ -162,9 +163,12 @@ export function userVolumeMounts(pod: Pod): VolumeMount[] | undefined {
   return parsed.ok ? parsed.value : undefined;
 }
 
-/** Normalises a directory path for comparison: no trailing slash, no doubled slashes. */
+/**
+ * Normalises a path for comparison as the kernel resolves it (Go's filepath.Clean: no doubled
+ * slashes, `.` and `..` resolved) and without a trailing slash.
+ */
 export function normaliseDir(path: string): string {
-  return path.replace(/\/+/g, '/').replace(/(.)\/$/, '$1');
+  return posix.normalize(path).replace(/(.)\/$/, '$1');
 }
 
 /**
