@@ -66,3 +66,14 @@ describe('gzip, as Prometheus asks for it', () => {
     expect(report.findings[0]!.evidence.samples).toBeGreaterThan(100_000);
   });
 });
+
+describe('--target HOST:PORT/PATH?QUERY', () => {
+  it('asks that path with that query, and says so in the evidence', async () => {
+    const port = await lab.listen(https.createServer(lab.serverTls(), (req, res) => {
+      res.writeHead(req.url === '/custom/path?x=1&x=2' ? 200 : 404, { 'content-type': 'text/plain' });
+      res.end('asked 1\n');
+    }));
+    const { report } = await doctor(['--certs-dir', lab.certsDir('query'), '--target', `localhost:${port}/custom/path?x=1&x=2`, '--only', 'targets.*']);
+    expect(report.findings.map((f) => [f.code, f.subject.endpoint, f.evidence.url])).toEqual([['TARGET_OK', `localhost:${port}`, `https://localhost:${port}/custom/path?x=1&x=2`]]);
+  });
+});

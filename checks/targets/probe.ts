@@ -11,6 +11,7 @@ import { defineCheck, type CheckContext } from '../../src/core/check.js';
 import type { Code, CodeArgs } from '../../src/core/codes.js';
 import type { Evidence, Finding, Subject } from '../../src/core/types.js';
 import type { ProbeOutcome } from '../../src/probes/mtls-probe.js';
+import { pathWithParams } from '../../src/probes/scrape-response.js';
 import type { ProbeResult, ProbeRun, ProbeTarget } from '../../src/probes/targets.js';
 
 const TARGET_CODES = [
@@ -66,7 +67,8 @@ function classifyOutcome(outcome: ProbeOutcome, target: ProbeTarget, timeoutMs: 
 function probeEvidence(result: ProbeResult & { outcome: ProbeOutcome }, run: ProbeRun): Evidence {
   const { target, outcome } = result;
   const evidence: Evidence = {
-    url: `${target.scheme}://${target.endpoint}${target.path}`,
+    // The URL asked, query included: the monitor's params (or --target's query) are part of what was scraped.
+    url: `${target.scheme}://${target.endpoint}${pathWithParams(target.path, target.params)}`,
     probedFrom: outcome.from,
     timeMs: outcome.durationMs,
   };
