@@ -119,3 +119,21 @@ subjects: [{kind: ServiceAccount, name: prometheus-full-access, namespace: defau
     expect(strict.stdout).toMatch(/<failure message="1 finding\(s\)" type="STARTUP_RACE">/);
   });
 });
+
+describe('-n and --prometheus narrow the Prometheus judged offline, as against a cluster', () => {
+  const codes = async (...extra: string[]) => {
+    const { code, stdout } = await runCli(['doctor', '-f', SEED, '-o', 'json', ...extra]);
+    return { code, codes: JSON.parse(stdout).findings.map((f: { code: string }) => f.code) as string[] };
+  };
+
+  it('judges the Prometheus named', async () => {
+    expect((await codes('--prometheus', 'default', '-n', 'default')).codes).toContain('STARTUP_RACE');
+  });
+
+  it.each([[['--prometheus', 'k8s']], [['-n', 'monitoring']]])('names PROMETHEUS_NOT_FOUND for %j, which the manifests do not hold', async (extra) => {
+    const result = await codes(...extra);
+    expect(result.code).toBe(1);
+    expect(result.codes).toContain('PROMETHEUS_NOT_FOUND');
+    expect(result.codes).not.toContain('STARTUP_RACE');
+  });
+});

@@ -19,7 +19,7 @@ export interface SourceModule {
 const manifestSource: SourceModule = {
   name: 'manifests',
   applies: (o) => o.filenames.length > 0,
-  providers: (o, store) => manifestProviders(store, parseManifestInputs(readManifestFiles(o.filenames, o.stdin))),
+  providers: (o, store) => manifestProviders(store, parseManifestInputs(readManifestFiles(o.filenames, o.stdin)), { namespace: o.namespace, name: o.prometheus }),
 };
 
 const clusterSource: SourceModule = {

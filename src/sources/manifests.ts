@@ -12,7 +12,7 @@ import { UsageError, oneLine } from '../core/errors.js';
 import { Unavailable, type Providers, type ResourceStore } from '../core/resources.js';
 import type { KubeObject, Monitor, PeerAuthentication, Role, RoleBinding, Service } from '../model/k8s.js';
 import type { TargetWorkload } from '../model/inventory.js';
-import { namespaceOf } from '../model/k8s.js';
+import { nameOf, namespaceOf } from '../model/k8s.js';
 import { sanitizeObject } from '../model/sanitize.js';
 import { podTemplateOf, prometheusPodsFromManifests, isPrometheusResource } from '../model/prometheus.js';
 
@@ -169,8 +169,14 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod']);
 
+/** -n and --prometheus: which Prometheus to diagnose, as against a cluster. */
+export interface PrometheusScope {
+  namespace?: string;
+  name?: string;
+}
+
 /** Providers for every Kubernetes resource the manifests can give. */
-export function manifestProviders(store: ResourceStore, parsed: ParseResult, cwd = process.cwd()): Providers {
+export function manifestProviders(store: ResourceStore, parsed: ParseResult, scope: PrometheusScope = {}, cwd = process.cwd()): Providers {
   const objects: KubeObject[] = [];
   for (const p of parsed.objects) {
     const object = sanitizeObject(p.object);
@@ -188,11 +194,23 @@ export function manifestProviders(store: ResourceStore, parsed: ParseResult, cwd
     return items;
   };
 
+  // -n and --prometheus narrow the Prometheus judged (a resource or workload by its name, or its pod's).
+  // Naming one the manifests do not hold is PROMETHEUS_NOT_FOUND, as against a cluster; without
+  // --prometheus, manifests that hold no Prometheus at all just leave it unknown.
+  const inScope = (namespace: string, names: string[]) => (!scope.namespace || namespace === scope.namespace) && (!scope.name || names.includes(scope.name));
+  const allPods = prometheusPodsFromManifests(objects);
+  const pods = allPods.filter((pp) => inScope(pp.namespace, [nameOf(pp.subject), nameOf(pp.pod)]));
+  const resources = objects.filter(isPrometheusResource).filter((r) => inScope(namespaceOf(r), [nameOf(r)]));
+  const where = `${scope.name ? `named ${scope.name} ` : ''}${scope.namespace ? `in namespace ${scope.namespace}` : 'in any namespace'}`;
+  if ((scope.namespace || scope.name) && !pods.length && (allPods.length || scope.name))
+    store.diagnose('PROMETHEUS_NOT_FOUND', { scope: `${where} of the manifests` }, { kind: 'Prometheus', ...(scope.namespace ? { namespace: scope.namespace } : {}) });
+  const scoped = scope.namespace || scope.name ? ` ${where}` : '';
+
   return {
     manifestFiles: () => [...new Set([...parsed.objects, ...parsed.errors].map((o) => displayPath(o.file, cwd)))],
     objects: () => objects,
-    prometheusResources: () => known(objects.filter(isPrometheusResource), 'no Prometheus resource in the manifests'),
-    prometheusPods: () => known(prometheusPodsFromManifests(objects), 'no Prometheus resource or workload in the manifests'),
+    prometheusResources: () => known(resources, `no Prometheus resource${scoped} in the manifests`),
+    prometheusPods: () => known(pods, `no Prometheus resource or workload${scoped} in the manifests`),
     serviceMonitors: () => ofKind<Monitor>('ServiceMonitor'),
     podMonitors: () => ofKind<Monitor>('PodMonitor'),
     services: () => known(ofKind<Service>('Service'), 'no Service in the manifests'),
