@@ -219,6 +219,9 @@ describe('hostile or absent answers: a warning, the run goes on', () => {
     expect(summary.checks.filter((c) => c.status === 'crash')).toEqual([]);
     expect(codes(summary)).toContain('PROMETHEUS_API_UNREACHABLE');
     expect(summary.exitCode).toBe(0); // a warning, and --fail-on error by default
+    // What could not be read was not judged: skipped, never a pass saying every target is up.
+    expect(summary.checks.filter((c) => c.id === 'prometheus-api.targets-down' || c.id === 'prometheus-api.scrape-pools').map((c) => [c.status, c.skipReason]))
+      .toEqual(Array(2).fill(['skip', expect.stringMatching(/could not be read/)]));
     return summary.findings.filter((f) => f.code === 'PROMETHEUS_API_UNREACHABLE');
   };
 

@@ -4,7 +4,7 @@ import { nameOf, namespaceOf } from '../../src/model/k8s.js';
 import { isPrometheusResource } from '../../src/model/prometheus.js';
 import { prometheusSelects } from '../../src/model/selectors.js';
 import { jobOfMonitor, type PrometheusView, type ScrapeJob } from '../../src/probes/prometheus-api.js';
-import { jobSubject, viewLabel } from './subjects.js';
+import { jobSubject, readableViews, viewLabel } from './subjects.js';
 
 /**
  * Jobs that yield no target in Prometheus: a job of the loaded configuration with no active target,
@@ -22,8 +22,7 @@ export default defineCheck({
   async run(ctx) {
     const views = await ctx.get('prometheusViews');
     const monitors = [...((await ctx.tryGet('serviceMonitors')) ?? []), ...((await ctx.tryGet('podMonitors')) ?? [])];
-    for (const view of views) {
-      if (!view.jobs || !view.activeTargets) continue; // PROMETHEUS_API_UNREACHABLE says why
+    for (const view of readableViews(views, 'jobs', 'activeTargets')) {
       for (const job of view.jobs) {
         if (view.activeTargets.some((t) => t.scrapePool === job.name)) continue;
         const { reason, evidence } = whyNoTargets(view, job);

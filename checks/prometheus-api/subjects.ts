@@ -1,5 +1,6 @@
 /** Subjects shared by the prometheus-api checks: the Prometheus a view belongs to, and scrape jobs. */
 import type { CheckContext } from '../../src/core/check.js';
+import { Unavailable } from '../../src/core/resources.js';
 import type { Subject } from '../../src/core/types.js';
 import type { Monitor } from '../../src/model/k8s.js';
 import { nameOf, namespaceOf } from '../../src/model/k8s.js';
@@ -24,4 +25,15 @@ export function jobSubject(ctx: CheckContext, job: string, monitors: readonly Mo
   if (!ref) return { kind: 'ScrapeJob', name: job };
   const known = monitors.find((m) => m.kind === ref.kind && namespaceOf(m) === ref.namespace && nameOf(m) === ref.name);
   return known ? ctx.subjectOf(known) : { kind: ref.kind, namespace: ref.namespace, name: ref.name };
+}
+
+/**
+ * The views whose `parts` were read. None at all is Unavailable: a check that judged nothing is
+ * skipped (PROMETHEUS_API_UNREACHABLE says why), never a pass that says every target is up.
+ */
+export function readableViews<K extends 'activeTargets' | 'jobs'>(views: readonly PrometheusView[], ...parts: K[]): (PrometheusView & Required<Pick<PrometheusView, K>>)[] {
+  if (!views.length) throw new Unavailable('no running Prometheus pod whose HTTP API could be asked');
+  const readable = views.filter((v): v is PrometheusView & Required<Pick<PrometheusView, K>> => parts.every((p) => v[p] !== undefined));
+  if (!readable.length) throw new Unavailable("Prometheus's HTTP API could not be read (see PROMETHEUS_API_UNREACHABLE)");
+  return readable;
 }

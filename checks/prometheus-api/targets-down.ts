@@ -4,7 +4,7 @@ import { categoryOfCheckId } from '../../src/core/runner.js';
 import type { Finding, Subject } from '../../src/core/types.js';
 import { classifyLastError, type Scheme } from '../../src/probes/classify.js';
 import { monitorOfJob, type ActiveTarget, type MonitorRef } from '../../src/probes/prometheus-api.js';
-import { viewLabel } from './subjects.js';
+import { readableViews, viewLabel } from './subjects.js';
 
 /**
  * Every target Prometheus reports down, with the codes that explain its lastError: first those the
@@ -19,8 +19,8 @@ export default defineCheck({
   needs: ['prometheusViews'],
   after: ['prometheus', 'monitors', 'certs', 'targets'],
   async run(ctx) {
-    for (const view of await ctx.get('prometheusViews')) {
-      for (const target of view.activeTargets ?? []) {
+    for (const view of readableViews(await ctx.get('prometheusViews'), 'activeTargets')) {
+      for (const target of view.activeTargets) {
         if (target.health !== 'down') continue;
         const endpoint = endpointOf(target);
         const pod = podOf(target);
