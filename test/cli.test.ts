@@ -28,6 +28,7 @@ describe('usage errors exit 2 with one line on stderr and nothing on stdout', ()
     [['doctor', '-f', EMPTY_DIR]],
     [['doctor', '-f', `${EMPTY_DIR}/../empty.yaml`]],
     [['doctor', '--offline']],
+    [['doctor', '--offline', '--prometheus-url', 'ftp://prometheus:9090']],
     [['frobnicate']],
     [[]],
   ])('%j', async (args) => {

@@ -54,8 +54,8 @@ export function toDoctorOptions(flags: DoctorFlags): DoctorOptions {
     if (!/^\d{4}-\d\d-\d\d(T\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)?)?$/.test(flags.now) || Number.isNaN(now.getTime()))
       throw new UsageError(`--now ${flags.now}: expected an RFC 3339 time, e.g. 2026-11-25T10:00:00Z`);
   }
-  if (flags.prometheusUrl !== undefined && !URL.canParse(flags.prometheusUrl))
-    throw new UsageError(`--prometheus-url ${flags.prometheusUrl}: not a URL`);
+  if (flags.prometheusUrl !== undefined && !/^https?:$/.test(URL.canParse(flags.prometheusUrl) ? new URL(flags.prometheusUrl).protocol : ''))
+    throw new UsageError(`--prometheus-url ${flags.prometheusUrl}: expected an http:// or https:// URL`);
   const concurrency = flags.concurrency ?? DEFAULT_OPTIONS.concurrency;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency ${flags.concurrency}: expected a whole number ≥ 1`);
 
