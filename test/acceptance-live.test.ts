@@ -77,3 +77,17 @@ describe('--target HOST:PORT/PATH?QUERY', () => {
     expect(report.findings.map((f) => [f.code, f.subject.endpoint, f.evidence.url])).toEqual([['TARGET_OK', `localhost:${port}`, `https://localhost:${port}/custom/path?x=1&x=2`]]);
   });
 });
+
+describe('--target without the certificate files', () => {
+  it('still judges reachability and TLS; only the client-certificate question is left open', async () => {
+    const closed = await lab.closedPort();
+    const mtls = await lab.https(); // requires a client certificate
+    const plain = await lab.plainHttp();
+    const { code, report } = await doctor(['--target', `127.0.0.1:${closed}`, '--target', `127.0.0.1:${mtls}`, '--target', `127.0.0.1:${plain}`, '--only', 'targets.*']);
+    expect(report.findings.map((f) => [f.code, f.subject.endpoint])).toEqual([
+      ['TARGET_UNREACHABLE', `127.0.0.1:${closed}`],
+      ['TARGET_NOT_TLS', `127.0.0.1:${plain}`],
+    ]);
+    expect([code, report.exitCode]).toEqual([1, 1]);
+  });
+});

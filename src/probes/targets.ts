@@ -293,9 +293,9 @@ async function runProbes(options: DoctorOptions, store: ResourceStore, deadlineA
   const targets = await store.require('probeTargets');
   const certLoad = await store.load('certFiles');
   const certFiles = chooseCertFiles(certLoad.ok ? certLoad.value : undefined);
-  // Without Prometheus's files an https probe would only show that a certificate is missing: skip those.
+  // Without Prometheus's files an https probe still shows whether the target answers, speaks TLS and
+  // presents a mesh certificate; only whether it would accept Prometheus's certificate stays unknown.
   const noCertificate = certFiles ? undefined : `no client certificate to probe with, as Prometheus would: ${certLoad.ok ? 'no certificate files' : certLoad.reason}`;
-  if (noCertificate && targets.every((t) => t.scheme === 'https')) throw new Unavailable(noCertificate);
   const meshRoot = await store.optional('meshRoot');
   const kube = await store.optional('kube');
   // No probe may outlive the run: what is still in flight shortly before --deadline is aborted and
@@ -313,8 +313,10 @@ async function runProbes(options: DoctorOptions, store: ResourceStore, deadlineA
     rootSource: meshRoot?.source ?? (rootFile?.content ? rootFile.path : undefined),
   });
   const run = async (target: ProbeTarget): Promise<ProbeResult> => {
-    if (noCertificate && target.scheme === 'https') return { target, skipped: noCertificate };
-    return place.from === 'pod' ? probeFromPod(target, options, signal, kube!, certFiles!) : probeFromHere(target, options, signal, probeTls);
+    const result = place.from === 'pod' ? await probeFromPod(target, options, signal, kube!, certFiles!) : await probeFromHere(target, options, signal, probeTls);
+    // The refusal of a certificate we could not send says nothing about Prometheus's own.
+    if (noCertificate && result.outcome?.failure?.kind === 'client-cert-rejected') return { target, skipped: `${noCertificate}; the target asks for one` };
+    return result;
   };
 
   const results = await mapLimit(targets, options.concurrency, run);
