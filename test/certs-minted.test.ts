@@ -74,7 +74,7 @@ describe('broken sets', () => {
   it('an intermediate missing from cert-chain.pem', async () => {
     const summary = await doctor(mint.certsDir('no-ica', { root: [root], chain: [leaf], key: leaf.keyPem }), at(leaf.x509, 0.2));
     expect(problems(summary)).toEqual(['CHAIN_BROKEN cert-chain.pem']);
-    expect(summary.findings[0]!.message).toMatch(/unknown issuer.*intermediate missing/);
+    expect(summary.findings[0]!.evidence.reason).toMatch(/unknown issuer.*intermediate missing/);
   });
 
   it('an intermediate that is not a CA', async () => {
@@ -82,7 +82,7 @@ describe('broken sets', () => {
     const badLeaf = mint.workload('b-leaf-under-not-ca', notCa);
     const summary = await doctor(mint.certsDir('not-ca', { root: [root], chain: [badLeaf, notCa], key: badLeaf.keyPem }), at(badLeaf.x509, 0.2));
     expect(problems(summary)).toEqual(['CHAIN_BROKEN cert-chain.pem']);
-    expect(summary.findings[0]!.message).toMatch(/not a CA/);
+    expect(summary.findings[0]!.evidence.reason).toMatch(/not a CA/);
   });
 
   it('a wrong root with the same name: ROOT_MISMATCH and CHAIN_BROKEN, found by key, not by name', async () => {
