@@ -102,7 +102,7 @@ function podPortsFor(endpoint: EndpointRef, template: PodTemplate): number[] {
 }
 
 /** A Service port that exposes a workload's container port (Istio reads the port's protocol there). */
-function exposingServicePort(workload: TargetWorkload, port: number, services: readonly Service[]): { service: Service; servicePort: ServicePort } | undefined {
+export function exposingServicePort(workload: TargetWorkload, port: number, services: readonly Service[]): { service: Service; servicePort: ServicePort } | undefined {
   for (const service of services) {
     if (!workloadsOfService(service, [workload]).length) continue;
     const servicePort = (service.spec?.ports ?? []).find((p) => resolvePort(workload.template, servicePortTarget(p)) === port);

@@ -61,6 +61,8 @@ export interface PrometheusView {
   activeTargets?: ActiveTarget[];
   droppedTargets?: DroppedTarget[];
   jobs?: ScrapeJob[];
+  /** the loaded configuration's YAML, as /api/v1/status/config gives it */
+  configYaml?: string;
   /** names of the pools Prometheus built; undefined when this Prometheus cannot list them */
   scrapePools?: string[];
   /** prometheus_target_scrape_pools_failed_total, when Prometheus's /metrics could be read */
@@ -111,6 +113,7 @@ export async function readPrometheusView(get: ApiGet, source: string, prometheus
     attempt(TARGETS_PATH, (data) => Object.assign(view, parseTargets(data))),
     attempt(CONFIG_PATH, (data) => {
       view.jobs = parseConfigJobs(data);
+      if (isRecord(data) && typeof data.yaml === 'string') view.configYaml = data.yaml;
     }),
     // Optional parts (a 404 before Prometheus 2.42, a hostile answer): their absence only makes the evidence less certain.
     getData(get, SCRAPE_POOLS_PATH).then((data) => {

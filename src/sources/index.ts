@@ -9,6 +9,7 @@ import type { Providers, ResourceStore } from '../core/resources.js';
 import { manifestProviders, parseManifestInputs, readManifestFiles } from './manifests.js';
 import { certsDirSource, meshRootFileSource } from './cert-files.js';
 import { prometheusApiProviders } from '../probes/prometheus-api.js';
+import { rawScrapeProviders } from './raw-scrape-configs.js';
 
 export interface SourceModule {
   name: string;
@@ -45,4 +46,11 @@ const probeSource: SourceModule = {
   providers: async (o, store) => (await import('../probes/targets.js')).probeProviders(o, store),
 };
 
-export const SOURCES: readonly SourceModule[] = [manifestSource, clusterSource, certsDirSource, meshRootFileSource, prometheusApiSource, probeSource];
+/** Raw scrape_configs: from the manifests, or Prometheus's loaded configuration. */
+const rawScrapeSource: SourceModule = {
+  name: 'raw-scrape-configs',
+  applies: () => true,
+  providers: (_o, store) => rawScrapeProviders(store),
+};
+
+export const SOURCES: readonly SourceModule[] = [manifestSource, clusterSource, certsDirSource, meshRootFileSource, prometheusApiSource, probeSource, rawScrapeSource];

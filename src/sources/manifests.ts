@@ -90,7 +90,13 @@ export interface ParsedObject {
   object: KubeObject;
   file: string;
   line: number;
+  /** the document's own text from its first content line (kept for ConfigMaps, Secrets and Prometheus configuration) */
+  text?: string;
 }
+
+/** Document texts of manifest objects that may hold Prometheus configuration, with the line they start at. */
+export const documentTexts = new WeakMap<object, { text: string; line: number }>();
+const KEEPS_TEXT = (value: Record<string, unknown>) => value.kind === undefined || value.kind === 'ConfigMap' || value.kind === 'Secret';
 
 export interface ParseResult {
   objects: ParsedObject[];
@@ -153,7 +159,9 @@ export function parseManifests(files: readonly ManifestFile[]): ParseResult {
         });
         continue;
       }
-      result.objects.push({ object: value as KubeObject, file: file.name, line: docLine });
+      const start = firstContentOffset(doc);
+      const text = KEEPS_TEXT(value) && start !== undefined ? file.text.slice(start, doc.range[2]) : undefined;
+      result.objects.push({ object: value as KubeObject, file: file.name, line: docLine, ...(text !== undefined ? { text } : {}) });
     }
   }
   return result;
@@ -182,6 +190,7 @@ export function manifestProviders(store: ResourceStore, parsed: ParseResult, sco
     const object = sanitizeObject(p.object);
     store.locations.set(object, { file: displayPath(p.file, cwd), line: p.line });
     store.asWritten.set(object, p.object);
+    if (p.text !== undefined) documentTexts.set(object, { text: p.text, line: p.line });
     objects.push(object);
   }
   for (const e of parsed.errors) {
