@@ -3,6 +3,7 @@ import type { KubeObject, Monitor, ServicePort } from '../../src/model/k8s.js';
 import { isIstioHttpPort } from '../../src/model/mtls.js';
 import { endpointsOf, label, loadMonitors, onceEach, schemeOf } from './endpoints.js';
 import { judgeMonitorTargets } from './scrape-targets.js';
+import { rawJobTarget, resolveRawJobs, usesMeshTls } from './raw-jobs.js';
 
 /** pilot-agent's merged Prometheus endpoint: plain text, never behind the sidecar's mTLS. */
 const MERGED_METRICS_PORT = 15020;
@@ -15,10 +16,28 @@ export default defineCheck({
   category: 'monitors',
   codes: ['MONITOR_PORT_PROTOCOL', 'MONITOR_MERGED_METRICS_PORT'],
   needs: [],
-  uses: ['serviceMonitors', 'podMonitors', 'services', 'workloads'],
+  uses: ['serviceMonitors', 'podMonitors', 'services', 'workloads', 'scrapeConfigs', 'namespaces'],
   async run(ctx) {
     // Only TLS scrapes meet the ALPN problem and the plain-text port; http scrapes are judged elsewhere.
     const httpsEndpointsOf = (monitor: Monitor) => new Set(endpointsOf(monitor).filter((ep) => schemeOf(ep.endpoint) === 'https').map((ep) => ep.path));
+    // Raw jobs: the targets left https after relabelling, with the port they reach.
+    const namespaces = await ctx.tryGet('namespaces');
+    for (const job of await resolveRawJobs(ctx)) {
+      if (!usesMeshTls(job, namespaces)) continue;
+      const first = onceEach();
+      for (const target of job.targets) {
+        if (target.scheme !== 'https' || !target.workload || target.port === undefined) continue;
+        if (target.port === MERGED_METRICS_PORT) {
+          if (first('merged')) ctx.report('MONITOR_MERGED_METRICS_PORT', { endpoint: job.label, port: `port ${MERGED_METRICS_PORT} of ${label(target.service ?? target.workload.object)}` }, rawJobTarget(job));
+          continue;
+        }
+        if (!job.entry.job.enableHttp2) continue;
+        const where = target.service && target.servicePort ? label(target.service) : `${label(target.workload.object)} (no Service declares the port)`;
+        const port = target.servicePort ? describePort(target.servicePort) : String(target.port);
+        if ((!target.servicePort || !isIstioHttpPort(target.servicePort)) && first(`${port} ${where}`))
+          ctx.report('MONITOR_PORT_PROTOCOL', { endpoint: job.label, port, service: where }, rawJobTarget(job));
+      }
+    }
     const monitors = (await loadMonitors(ctx)).filter((monitor) => httpsEndpointsOf(monitor).size);
     await judgeMonitorTargets(ctx, monitors, (monitor, resolved) => {
       const httpsEndpoints = httpsEndpointsOf(monitor);

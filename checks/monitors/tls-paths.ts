@@ -4,6 +4,7 @@ import { normaliseDir, OUTPUT_FILES, prometheusCertsMount } from '../../src/mode
 import type { SafeTLSConfig } from '../../src/model/k8s.js';
 import { prometheusSelects } from '../../src/model/selectors.js';
 import { effectiveEndpoints, loadMonitors, onceEach, scrapeClassFor, type EffectiveEndpoint } from './endpoints.js';
+import { rawJobTarget, resolveRawJobs, usesMeshTls } from './raw-jobs.js';
 
 /** Which file of the sidecar's each TLS field must name. */
 const EXPECTED_FILE = { caFile: 'root-cert.pem', certFile: 'cert-chain.pem', keyFile: 'key.pem' } as const;
@@ -36,10 +37,25 @@ export default defineCheck({
   category: 'monitors',
   codes: ['MONITOR_TLS_PATH_UNMOUNTED'],
   needs: ['prometheusPods'],
-  uses: ['serviceMonitors', 'podMonitors', 'namespaces'],
+  uses: ['serviceMonitors', 'podMonitors', 'namespaces', 'scrapeConfigs', 'services', 'workloads'],
   async run(ctx) {
     const pods = await ctx.get('prometheusPods');
     const namespaces = await ctx.tryGet('namespaces');
+    // Raw jobs: their tls_config files against the certificates mount of the Prometheus that loads them.
+    const RAW_FIELDS: Record<FileField, 'ca_file' | 'cert_file' | 'key_file'> = { caFile: 'ca_file', certFile: 'cert_file', keyFile: 'key_file' };
+    for (const job of await resolveRawJobs(ctx)) {
+      const scraper = job.entry.scraper;
+      const mount = scraper && prometheusCertsMount(scraper.pod, scraper.prometheusContainer);
+      if (!mount || !job.schemes.has('https') || !usesMeshTls(job, namespaces)) continue;
+      for (const field of Object.keys(EXPECTED_FILE) as FileField[]) {
+        const path = job.entry.job.tls?.[field];
+        const problem = typeof path === 'string' && path ? problemOf(path, field, mount.mountPath) : undefined;
+        if (problem && path) ctx.report('MONITOR_TLS_PATH_UNMOUNTED', {
+          field: `${job.label} tls_config.${RAW_FIELDS[field]}`, path, mountPath: mount.mountPath, problem,
+          expected: `${normaliseDir(mount.mountPath)}/${EXPECTED_FILE[field]}`,
+        }, rawJobTarget(job));
+      }
+    }
     for (const monitor of await loadMonitors(ctx)) {
       const first = onceEach();
       for (const pod of pods) {

@@ -1,6 +1,7 @@
 import { defineCheck } from '../../src/core/check.js';
 import type { SafeTLSConfig } from '../../src/model/k8s.js';
 import { effectiveEndpoints, loadMonitors, onceEach, viewsOf } from './endpoints.js';
+import { rawJobTarget, resolveRawJobs, usesMeshTls } from './raw-jobs.js';
 
 const isSet = (value: unknown) => (typeof value === 'string' ? value !== '' : typeof value === 'object' && value !== null && Object.keys(value).length > 0);
 
@@ -9,13 +10,14 @@ const isSet = (value: unknown) => (typeof value === 'string' ? value !== '' : ty
  * the CA too, even under insecureSkipVerify, because the recipe's set is what the other checks
  * (paths, certificate files) follow, and a missing one usually means a half-copied tlsConfig.
  */
-function missingFiles(tls: SafeTLSConfig | undefined): string[] {
+function missingFiles(tls: SafeTLSConfig | undefined, names = { ca: 'caFile', cert: 'certFile', key: 'keyFile' }): string[] {
   const missing: string[] = [];
-  if (!isSet(tls?.caFile) && !isSet(tls?.ca)) missing.push('caFile');
-  if (!isSet(tls?.certFile) && !isSet(tls?.cert)) missing.push('certFile');
-  if (!isSet(tls?.keyFile) && !isSet(tls?.keySecret)) missing.push('keyFile');
+  if (!isSet(tls?.caFile) && !isSet(tls?.ca)) missing.push(names.ca);
+  if (!isSet(tls?.certFile) && !isSet(tls?.cert)) missing.push(names.cert);
+  if (!isSet(tls?.keyFile) && !isSet(tls?.keySecret)) missing.push(names.key);
   return missing;
 }
+const RAW_NAMES = { ca: 'ca_file', cert: 'cert_file', key: 'key_file' };
 
 export default defineCheck({
   id: 'monitors.tls-settings',
@@ -23,11 +25,22 @@ export default defineCheck({
   category: 'monitors',
   codes: ['MONITOR_TLS_FILES_MISSING', 'MONITOR_VERIFY_SPIFFE', 'SCRAPE_CLASS_TLS_OVERRIDE'],
   needs: [],
-  uses: ['serviceMonitors', 'podMonitors', 'prometheusResources', 'namespaces'],
+  uses: ['serviceMonitors', 'podMonitors', 'prometheusResources', 'namespaces', 'scrapeConfigs', 'services', 'workloads'],
   async run(ctx) {
     const prometheuses = await ctx.tryGet('prometheusResources');
     const namespaces = await ctx.tryGet('namespaces');
-    for (const monitor of await loadMonitors(ctx)) {
+    // Raw jobs (scrape_configs) made https, by their scheme or by relabelling, toward the mesh.
+    for (const job of await resolveRawJobs(ctx)) {
+      if (!job.schemes.has('https') || !usesMeshTls(job, namespaces)) continue;
+      const tls = job.entry.job.tls;
+      // inline PEM (ca, cert, key) counts as set, as the CRD's Secret references do
+      const inline = { inline: true };
+      const asSafe = tls && ({ caFile: tls.caFile, certFile: tls.certFile, keyFile: tls.keyFile, ca: tls.ca ? inline : undefined, cert: tls.cert ? inline : undefined, keySecret: tls.key ? inline : undefined } as SafeTLSConfig);
+      const missing = missingFiles(asSafe, RAW_NAMES);
+      if (missing.length) ctx.report('MONITOR_TLS_FILES_MISSING', { endpoint: job.label, missing, kind: 'ScrapeJob' }, rawJobTarget(job));
+      if (tls?.insecureSkipVerify !== true) ctx.report('MONITOR_VERIFY_SPIFFE', { endpoint: job.label }, rawJobTarget(job));
+    }
+    for (const monitor of await loadMonitors(ctx).catch((error) => (ctx.tryGet('scrapeConfigs').then((c) => { if (!c) throw error; return []; })))) {
       const subject = ctx.subjectOf(monitor);
       const first = onceEach();
       for (const ep of effectiveEndpoints(monitor, viewsOf(monitor, prometheuses, namespaces))) {

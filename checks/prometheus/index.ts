@@ -13,6 +13,7 @@ import sidecarInjected from './sidecar-injected.js';
 import startupRace from './startup-race.js';
 import trafficCapture from './traffic-capture.js';
 import userVolumeMount from './user-volume-mount.js';
+import scrapeConfig from './scrape-config.js';
 
 /** In the order a reader fixes them: the pod gets a sidecar, the sidecar writes the files, Prometheus reads them. */
 export const prometheusChecks: Check[] = [
@@ -30,4 +31,5 @@ export const prometheusChecks: Check[] = [
   proxyVersion,
   rbac,
   fsAccess,
+  scrapeConfig,
 ];

@@ -173,6 +173,11 @@ export const CODES = {
     message: (a) => `selector ${a.selector} matches no ${a.target} in ${a.namespaces.join(', ') || 'any namespace'}`,
     hint: 'Match the labels of the Service (ServiceMonitor) or Pod (PodMonitor), and check spec.namespaceSelector.',
   }),
+  SCRAPE_JOB_NO_TARGETS: code<{ job: string; namespaces: string[]; discovered: number }>({
+    severity: 'warning', category: 'monitors',
+    message: (a) => `scrape job "${a.job}" keeps no target in ${a.namespaces.join(', ') || 'any namespace'}: ${a.discovered ? `its relabelling drops all ${a.discovered} discovered` : 'its Kubernetes discovery finds nothing'}`,
+    hint: 'Check the job\'s kubernetes_sd_configs (role, namespaces, selectors) and the keep/drop rules of its relabel_configs against the labels and annotations of the pods and Services it should scrape.',
+  }),
   MONITOR_PORT_NOT_FOUND: code<{ endpoint: string; port: string; available: string[]; target: 'Service' | 'Pod' }>({
     severity: 'error', category: 'monitors',
     message: (a) => `${a.endpoint}.port "${a.port}" names no port of the matched ${a.target}s (their port names: ${a.available.join(', ') || 'none'})`,
@@ -183,7 +188,9 @@ export const CODES = {
   MONITOR_TLS_FILES_MISSING: code<{ endpoint: string; missing: string[]; kind: string }>({
     severity: 'error', category: 'monitors',
     message: (a) => `${a.endpoint} uses https but its TLS settings have no ${a.missing.join(', ')}${a.missing.some((f) => f !== 'caFile') ? ': Prometheus sends no client certificate, which a STRICT target refuses' : ': Prometheus cannot verify the server'}`,
-    hint: (a) => a.kind === 'PodMonitor'
+    hint: (a) => a.kind === 'ScrapeJob'
+      ? "Set the job's tls_config ca_file, cert_file and key_file to root-cert.pem, cert-chain.pem and key.pem under the Prometheus container's mount of the certificates volume, with insecure_skip_verify: true."
+      : a.kind === 'PodMonitor'
       ? "A PodMonitor's tlsConfig cannot name files: put caFile, certFile and keyFile (root-cert.pem, cert-chain.pem, key.pem under the certificates mount) with insecureSkipVerify: true in a scrape class of the Prometheus resource, and set spec.scrapeClass (or make that class the default)."
       : 'Set tlsConfig caFile, certFile and keyFile to root-cert.pem, cert-chain.pem and key.pem under /etc/prom-certs/ (or use a scrape class that sets them).',
   }),
@@ -224,6 +231,12 @@ export const CODES = {
     severity: 'warning', category: 'monitors',
     message: (a) => `${a.endpoint} has its own tlsConfig, so scrape class "${a.scrapeClass}" fills in only caFile, certFile and keyFile: its insecureSkipVerify is dropped`,
     hint: 'Set insecureSkipVerify: true in the monitor\'s tlsConfig too, or drop the monitor\'s tlsConfig.',
+  }),
+
+  SCRAPE_CONFIG_INVALID: code<{ source: string; line: number; reason: string }>({
+    severity: 'error', category: 'prometheus',
+    message: (a) => `the Prometheus configuration in ${a.source} does not load (line ${a.line}): ${a.reason}`,
+    hint: 'Fix the configuration; `promtool check config FILE` shows the same error. Prometheus refuses to start (or keeps the previous configuration on reload) until it loads.',
   }),
 
   // ── Certificates ──────────────────────────────────────────────────────────────────────────────
