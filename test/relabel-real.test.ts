@@ -77,7 +77,8 @@ const jobArb = fc.record({
 });
 const JOBS = [{ rules: ISTIO_POD_RULES, targets: fc.sample(targetArb, { numRuns: 6, seed: 7 }), https: false }, ...fc.sample(jobArb, { numRuns: 40, seed: 4242 })];
 
-function discovered(t: fc.Arbitrary<never> extends never ? Record<string, string> : never, i: number): Labels {
+type Drawn = Record<string, string>;
+function discovered(t: Drawn, i: number): Labels {
   const labels: Labels = {
     __address__: t.ip.includes(':') ? `[${t.ip}]:${9000 + i}` : `${t.ip}:${9000 + i}`,
     __meta_kubernetes_namespace: 'bookinfo', __meta_kubernetes_pod_ip: t.ip!, __meta_kubernetes_pod_phase: t.phase!,
@@ -113,7 +114,7 @@ describe.skipIf(!hasPrometheus)('relabelling against the real prometheus', () =>
       global: { scrape_interval: '1h', scrape_timeout: '10s' },
       scrape_configs: JOBS.map((job, j) => ({
         job_name: `job${j}`, scheme: job.https ? 'https' : 'http',
-        static_configs: job.targets.map((t, i) => ({ targets: [discovered(t as never, i).__address__], labels: Object.fromEntries(Object.entries(discovered(t as never, i)).filter(([k]) => k !== '__address__')) })),
+        static_configs: job.targets.map((t, i) => ({ targets: [discovered(t as Drawn, i).__address__], labels: Object.fromEntries(Object.entries(discovered(t as Drawn, i)).filter(([k]) => k !== '__address__')) })),
         relabel_configs: job.rules,
       })),
     };
@@ -155,7 +156,7 @@ describe.skipIf(!hasPrometheus)('relabelling against the real prometheus', () =>
     // Prometheus keeps one active target per distinct label set: compare the distinct results.
     const mine = new Map<string, string>();
     for (const [i, t] of job.targets.entries()) {
-      const result = populateTarget(discovered(t as never, i), { jobName: name, scheme: job.https ? 'https' : 'http', metricsPath: '/metrics', scrapeInterval: '1h', scrapeTimeout: '10s' }, job.rules.map(toCfg));
+      const result = populateTarget(discovered(t as Drawn, i), { jobName: name, scheme: job.https ? 'https' : 'http', metricsPath: '/metrics', scrapeInterval: '1h', scrapeTimeout: '10s' }, job.rules.map(toCfg));
       if ('dropped' in result || 'error' in result) continue;
       mine.set(JSON.stringify(Object.entries(result.publicLabels).sort()), `${result.scheme} ${result.address} ${result.metricsPath}`);
     }
