@@ -47,25 +47,18 @@ export interface DiscoveredTarget {
 /** Prometheus's strutil.SanitizeLabelName. */
 export const sanitizeLabelName = (name: string) => name.replace(/[^a-zA-Z0-9_]/g, '_');
 
-function mapLabels(prefix: string, values: Record<string, string>): Labels {
+/** `<prefix>_label_<name>` and `<prefix>_labelpresent_<name>` (or annotation), names sanitised. */
+function mapMeta(prefix: string, kind: 'label' | 'annotation', values: Record<string, string>): Labels {
   const out: Labels = {};
   for (const [k, v] of Object.entries(values)) {
     const name = sanitizeLabelName(k);
-    out[`${prefix}_label_${name}`] = v;
-    out[`${prefix}_labelpresent_${name}`] = 'true';
+    out[`${prefix}_${kind}_${name}`] = v;
+    out[`${prefix}_${kind}present_${name}`] = 'true';
   }
   return out;
 }
-
-function mapAnnotations(prefix: string, values: Record<string, string>): Labels {
-  const out: Labels = {};
-  for (const [k, v] of Object.entries(values)) {
-    const name = sanitizeLabelName(k);
-    out[`${prefix}_annotation_${name}`] = v;
-    out[`${prefix}_annotationpresent_${name}`] = 'true';
-  }
-  return out;
-}
+const mapLabels = (prefix: string, values: Record<string, string>) => mapMeta(prefix, 'label', values);
+const mapAnnotations = (prefix: string, values: Record<string, string>) => mapMeta(prefix, 'annotation', values);
 
 /** The namespaces a kubernetes_sd_config discovers in; `all` when it names none. */
 export function sdNamespaces(sd: KubernetesSdConfig, ownNamespace: string | undefined): string[] | 'all' {
