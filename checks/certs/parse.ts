@@ -31,6 +31,16 @@ export default defineCheck({
         keyType: keyTypeOf(leaf.publicKey),
         chain: parsed.chain!.map(describeCertificate),
         roots: parsed.roots?.map(describeCertificate) ?? null,
+        // Machine-readable validity of every certificate of cert-chain.pem, for the exposition's
+        // asm_prom_cert_*_timestamp_seconds series (and alerts on a rotation that stopped).
+        ...(set.subject.kind === 'Pod' ? { namespace: set.subject.namespace, pod: set.subject.name } : {}),
+        validity: parsed.chain!.map((cert) => ({
+          file: 'cert-chain.pem',
+          serialNumber: cert.serialNumber,
+          spiffeId: spiffeIdOf(cert) ?? '',
+          notBefore: notBefore(cert).toISOString(),
+          notAfter: notAfter(cert).toISOString(),
+        })),
       });
     }
     const meshRoot = await ctx.tryGet('meshRoot');

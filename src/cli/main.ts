@@ -12,6 +12,7 @@ import { checksCommand } from './commands/checks.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand, doctorFlags } from './commands/doctor.js';
 import { explainCommand } from './commands/explain.js';
+import { serveCommand, serveFlags } from './commands/serve.js';
 import { lastWins } from './flag-kinds.js';
 
 const asPlugin = basename(process.argv[1] ?? '').startsWith('kubectl-asm_prom');
@@ -38,7 +39,8 @@ async function main(): Promise<number> {
       doctorFlags(y.positional('scenario', { type: 'string', describe: 'scenario name (see --list)' }))
         .option('list', { type: 'boolean', describe: 'name the scenarios' })
         .option('keep', { type: 'boolean', describe: 'leave the simulated mesh running and print its kubeconfig' }), run(demoCommand as Handler))
-    .demandCommand(1, 'name a command: doctor, checks, explain or demo')
+    .command('serve', 'run the doctor on an interval and serve its findings as Prometheus metrics', (y) => serveFlags(doctorFlags(y)), run(serveCommand as Handler))
+    .demandCommand(1, 'name a command: doctor, checks, explain, demo or serve')
     .strict()
     .version(VERSION)
     .alias('h', 'help')

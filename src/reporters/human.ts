@@ -4,7 +4,7 @@
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Category, Finding, RunSummary, Subject } from '../core/types.js';
-import type { ReporterOptions } from './index.js';
+import type { ReporterOptions } from './types.js';
 
 const CATEGORY_TITLES: Record<Category, string> = {
   prometheus: 'Prometheus pod',

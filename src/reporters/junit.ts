@@ -5,7 +5,7 @@
  */
 import { SEVERITY_RANK, type CheckResult, type Finding, type RunSummary } from '../core/types.js';
 import { subjectLabel } from './human.js';
-import type { ReporterOptions } from './index.js';
+import type { ReporterOptions } from './types.js';
 
 const esc = (s: string) =>
   s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[ch]!)
