@@ -10,7 +10,8 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 rmSync(new URL('../dist/', import.meta.url), { recursive: true, force: true });
 
 await build({
-  entryPoints: { cli: 'src/cli/main.ts', index: 'src/index.ts' },
+  // sim: the simulated mesh, for the benchmarks (the CLI's demo loads the same chunk lazily)
+  entryPoints: { cli: 'src/cli/main.ts', index: 'src/index.ts', sim: 'src/sim/index.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,

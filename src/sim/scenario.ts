@@ -151,10 +151,10 @@ function resolveScenarioPath(nameOrPath: string, relativeTo = scenariosDir()): s
  * Throws a plain Error naming the known scenarios when there is no such one.
  */
 export async function loadScenario(nameOrPath: string): Promise<Scenario> {
-  const scale = /^scale(?:-(\d+))?$/.exec(nameOrPath);
+  const scale = /^scale(?:-(\d+)(?:-(\d+))?)?$/.exec(nameOrPath);
   if (scale) {
     const { scaleScenario } = await import('./scale.js');
-    return scaleScenario(scale[1] ? Number(scale[1]) : 30);
+    return scaleScenario(scale[1] ? Number(scale[1]) : 30, scale[2] ? Number(scale[2]) : undefined);
   }
   const path = /[/\\]|\.ya?ml$/.test(nameOrPath) ? resolve(nameOrPath) : join(scenariosDir(), `${nameOrPath}.yaml`);
   if (!existsSync(path)) throw new Error(`no scenario "${nameOrPath}"; known: ${listScenarioNames().join(', ')}`);
@@ -168,7 +168,7 @@ function listScenarioNames(): string[] {
 /** Every scenario with what the doctor should report; `scale` is generated (`scale-<N>` for N pods). */
 export function listScenarios(): { name: string; description: string; expectedCodes: string[] }[] {
   return listScenarioNames().map((name) => {
-    if (name === 'scale') return { name, description: 'N healthy target pods (scale-<N>, default 30), for request-count and timing tests', expectedCodes: [] };
+    if (name === 'scale') return { name, description: 'N healthy target pods (scale-<N>, default 30; scale-<N>-<T>: only T of them scraped), for request-count and timing tests', expectedCodes: [] };
     const s = loadScenarioFile(join(scenariosDir(), `${name}.yaml`));
     return { name, description: s.description, expectedCodes: s.expectedCodes };
   });
