@@ -69,7 +69,10 @@ function statusBody(code: number, reason: string, message: string, details?: Rec
 }
 
 function sendJson(res: ServerResponse, code: number, body: unknown): void {
-  const text = JSON.stringify(body);
+  sendText(res, code, JSON.stringify(body));
+}
+
+function sendText(res: ServerResponse, code: number, text: string): void {
   res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
   res.end(text);
 }
@@ -83,6 +86,21 @@ export function rejectUpgrade(socket: Duplex, code: number, reason: string, mess
   const text = JSON.stringify(statusBody(code, reason, message, details));
   socket.end(`HTTP/1.1 ${code} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
 }
+
+/**
+ * Each stored object's JSON at a served version, made once: at thousands of pods, serialising every
+ * list anew made the simulator, not the doctor, the slow side of a run (a benchmark measures the
+ * doctor). Keyed on the object and checked against its resourceVersion, so a changed object is
+ * serialised again.
+ */
+const servedJson = new WeakMap<KubeObject, { version: string; resourceVersion: string | undefined; text: string }>();
+
+/** kube-apiserver lists in storage-key order: namespace, then name, compared as bytes (not by locale). */
+const byKey = (a: KubeObject, b: KubeObject): number => {
+  const ka = `${a.metadata?.namespace ?? ''}/${a.metadata?.name ?? ''}`;
+  const kb = `${b.metadata?.namespace ?? ''}/${b.metadata?.name ?? ''}`;
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+};
 
 interface ContinueToken { offset: number; rv: string }
 
@@ -259,6 +277,16 @@ export class SimApiServer {
     return { ...o, apiVersion: groupVersionOf(resource), kind: resource.kind };
   }
 
+  /** present(o) as JSON, from the cache while the object is unchanged. */
+  private presentJson(o: KubeObject, resource: ApiResource): string {
+    const version = groupVersionOf(resource);
+    const cached = servedJson.get(o);
+    if (cached && cached.version === version && cached.resourceVersion === (o.metadata?.resourceVersion as string | undefined)) return cached.text;
+    const text = JSON.stringify(this.present(o, resource));
+    servedJson.set(o, { version, resourceVersion: o.metadata?.resourceVersion as string | undefined, text });
+    return text;
+  }
+
   private list(req: IncomingMessage, res: ServerResponse, target: ResourceRequest, url: URL, watching: boolean): void {
     const { state } = this.options;
     const { resource } = target;
@@ -275,7 +303,7 @@ export class SimApiServer {
       if (error instanceof SelectorError) return sendStatus(res, 400, 'BadRequest', error.message);
       throw error;
     }
-    items = [...items].sort((a, b) => `${a.metadata?.namespace}/${a.metadata?.name}`.localeCompare(`${b.metadata?.namespace}/${b.metadata?.name}`));
+    items = [...items].sort(byKey);
     if (watching) return this.watch(req, res, items.map((o) => this.present(o, resource)), url);
 
     const continueText = url.searchParams.get('continue');
@@ -283,13 +311,15 @@ export class SimApiServer {
     if (!token) return sendStatus(res, 400, 'BadRequest', 'continue key is not valid: illegal base64 data');
     const limit = Number(url.searchParams.get('limit') ?? 0);
     const end = limit > 0 ? token.offset + limit : items.length;
-    const page = items.slice(token.offset, end).map((o) => this.present(o, resource));
+    const page = items.slice(token.offset, end);
     const metadata = {
       resourceVersion: token.rv,
       ...(end < items.length ? { continue: encodeContinue({ offset: end, rv: token.rv }), remainingItemCount: items.length - end } : {}),
     };
-    if (wantsTable(req)) return sendJson(res, 200, toTable(resource, page, metadata));
-    sendJson(res, 200, { kind: `${resource.kind}List`, apiVersion: groupVersionOf(resource), metadata, items: page });
+    if (wantsTable(req)) return sendJson(res, 200, toTable(resource, page.map((o) => this.present(o, resource)), metadata));
+    // The list document around the objects' cached JSON: the same bytes JSON.stringify would give.
+    const head = JSON.stringify({ kind: `${resource.kind}List`, apiVersion: groupVersionOf(resource), metadata }).slice(0, -1);
+    sendText(res, 200, `${head},"items":[${page.map((o) => this.presentJson(o, resource)).join(',')}]}`);
   }
 
   /** A watch: ADDED for what exists (unless resuming from a resourceVersion), then quiet until it times out. */
