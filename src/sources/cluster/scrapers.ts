@@ -67,7 +67,12 @@ export async function discoverScrapers(reader: ClusterReader, scope: { namespace
       const found = configMaps.flat();
       const withText = found.filter((cm) => alloyConfigText(alloy, [cm]));
       objects.push(...withText);
-      pods.push(withAlloySelection(alloy, withText));
+      const judged = withAlloySelection(alloy, withText);
+      // its running pods, by the workload's own selector; none: the template, as offline
+      const matchLabels = (alloy.subject.spec as { selector?: { matchLabels?: Record<string, string> } } | undefined)?.selector?.matchLabels;
+      const running = matchLabels ? await optional(() => reader.list<Pod>(RESOURCES.pods, alloy.namespace, { labelSelector: selectorOf(matchLabels), fieldSelector: RUNNING }, SKIPPED)) : [];
+      if (!running.length) pods.push(judged);
+      for (const pod of running) pods.push({ ...judged, pod, admitted: true, layers: [...judged.layers, { kind: 'Pod', object: pod, podMetadata: { labels: pod.metadata?.labels, annotations: pod.metadata?.annotations } }] });
     }
   }
   return { pods: pods.filter((p) => matchesScraper(p, scope.kind, scope.kind === 'Alloy' || !scope.name ? undefined : scope.name) && (!scope.namespace || namespaceOf(p.subject) === scope.namespace)), objects };
