@@ -27,7 +27,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 /** The endpoints of a monitor; entries that are not objects (MONITOR_INVALID says so) are left out. */
 export function endpointsOf(monitor: Monitor): EndpointRef[] {
-  const field = monitor.kind === 'PodMonitor' ? 'podMetricsEndpoints' : 'endpoints';
+  const field = monitor.kind === 'PodMonitor' || monitor.kind === 'VMPodScrape' ? 'podMetricsEndpoints' : 'endpoints';
   const list = monitor.spec?.[field];
   if (!Array.isArray(list)) return [];
   return list.flatMap((endpoint, index) => (isObject(endpoint) ? [{ index, path: `${field}[${index}]`, endpoint: endpoint as MonitorEndpoint }] : []));

@@ -1,6 +1,7 @@
 import { defineCheck } from '../../src/core/check.js';
 import type { KubeObject } from '../../src/model/k8s.js';
 import { MONITOR_API_VERSION, validateMonitor } from '../../src/model/monitor-schema.js';
+import { validateVMMonitor } from '../../src/model/vm-monitor-schema.js';
 import { isMonitorKind, type MonitorKind } from '../../src/model/selectors.js';
 import { loadMonitors } from './endpoints.js';
 
@@ -30,7 +31,8 @@ export default defineCheck({
     });
     const monitors = (await loadMonitors(ctx)).map((object) => ({ object, kind: object.kind as MonitorKind }));
     for (const { object, kind } of [...monitors, ...misspelt]) {
-      const errors = validateMonitor(kind, ctx.asWritten(object));
+      const k = kind as string;
+      const errors = k === 'VMServiceScrape' || k === 'VMPodScrape' ? validateVMMonitor(k, ctx.asWritten(object)) : validateMonitor(kind, ctx.asWritten(object));
       if (errors.length) ctx.report('MONITOR_INVALID', { errors }, { subject: ctx.subjectOf(object) });
     }
   },

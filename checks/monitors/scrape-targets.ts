@@ -139,7 +139,7 @@ export function resolveTargets(
   services: readonly Service[] | undefined,
   workloads: readonly TargetWorkload[] | undefined,
 ): MonitorTargets | { unknown: 'services' | 'workloads' } {
-  if (monitor.kind === 'PodMonitor') return workloads ? resolvePodMonitor(monitor, workloads, services ?? []) : { unknown: 'workloads' };
+  if (monitor.kind === 'PodMonitor' || monitor.kind === 'VMPodScrape') return workloads ? resolvePodMonitor(monitor, workloads, services ?? []) : { unknown: 'workloads' };
   return services ? resolveServiceMonitor(monitor, services, workloads ?? []) : { unknown: 'services' };
 }
 

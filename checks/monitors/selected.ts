@@ -1,6 +1,7 @@
 import { defineCheck } from '../../src/core/check.js';
 import type { KubeObject, Monitor, PrometheusResource } from '../../src/model/k8s.js';
 import { prometheusSelects, type Selection } from '../../src/model/selectors.js';
+import { scraperSelects } from '../../src/model/scraper.js';
 import { label, loadMonitors, scrapeClassFor } from './endpoints.js';
 
 /** Selection by labels and namespaces, then the operator's rejection of an undefined scrape class. */
@@ -15,21 +16,29 @@ function selection(prometheus: PrometheusResource, monitor: Monitor, namespaces:
 
 export default defineCheck({
   id: 'monitors.selected',
-  title: 'every monitor is selected by a Prometheus',
+  title: 'every monitor is selected by a Prometheus (or another scraper)',
   category: 'monitors',
   codes: ['MONITOR_NOT_SELECTED'],
-  needs: ['prometheusResources'],
-  uses: ['serviceMonitors', 'podMonitors', 'namespaces'],
+  needs: [],
+  uses: ['prometheusResources', 'prometheusPods', 'serviceMonitors', 'podMonitors', 'namespaces'],
   async run(ctx) {
-    const prometheuses = await ctx.get('prometheusResources');
+    const [prometheuses, pods] = await Promise.all([ctx.tryGet('prometheusResources'), ctx.tryGet('prometheusPods')]);
+    // VMAgent, Alloy, a target allocator: their own selection rules, once per scraper
+    const scrapers = [...new Map((pods ?? []).flatMap((p) => (p.selection ? [[p.selection.who, p.selection] as const] : []))).values()];
+    if (!prometheuses?.length && !scrapers.length) {
+      if (!prometheuses) await ctx.get('prometheusResources'); // unknown: skipped with the source's reason
+      return;
+    }
     const namespaces = await ctx.tryGet('namespaces');
-    if (!prometheuses.length) return;
     for (const monitor of await loadMonitors(ctx)) {
-      const selections = prometheuses.map((p) => selection(p, monitor, namespaces));
+      const selections = [
+        ...(prometheuses ?? []).map((p) => selection(p, monitor, namespaces)),
+        ...scrapers.map((s) => scraperSelects(s, monitor, namespaces)),
+      ];
       // Unknown namespace labels may hide a match: claim nothing then.
       if (selections.some((s) => s.selected !== false)) continue;
       ctx.report('MONITOR_NOT_SELECTED', {
-        prometheuses: prometheuses.map(label),
+        prometheuses: [...(prometheuses ?? []).map(label), ...scrapers.map((s) => s.who)],
         reasons: selections.map((s) => s.reason ?? ''),
       }, { subject: ctx.subjectOf(monitor) });
     }

@@ -1,7 +1,8 @@
 import { defineCheck } from '../../src/core/check.js';
 import type { CodeArgs } from '../../src/core/codes.js';
 import { normaliseDir, OUTPUT_FILES, prometheusCertsMount } from '../../src/model/istio.js';
-import type { SafeTLSConfig } from '../../src/model/k8s.js';
+import type { Pod, SafeTLSConfig } from '../../src/model/k8s.js';
+import { describeScraper, scraperSelects } from '../../src/model/scraper.js';
 import { prometheusSelects } from '../../src/model/selectors.js';
 import { effectiveEndpoints, loadMonitors, onceEach, scrapeClassFor, type EffectiveEndpoint } from './endpoints.js';
 import { rawJobTarget, resolveRawJobs, usesMeshTls } from './raw-jobs.js';
@@ -23,6 +24,13 @@ function problemOf(path: string, field: FileField, mountPath: string): CodeArgs<
   if (dir !== mount) return normaliseDir(path).startsWith(`${mount}/`) ? 'not-written' : 'outside-mount';
   if (!(OUTPUT_FILES as readonly string[]).includes(base)) return 'not-written';
   return base === EXPECTED_FILE[field] ? undefined : 'wrong-file';
+}
+
+/** Whether any mount of the container holds the path's folder. */
+function mountedAt(pod: Pod, containerName: string, path: string): boolean {
+  const dir = splitPath(path).dir;
+  const container = pod.spec?.containers?.find((c) => c.name === containerName);
+  return (container?.volumeMounts ?? []).some((m) => m.mountPath && (dir === normaliseDir(m.mountPath) || dir.startsWith(`${normaliseDir(m.mountPath)}/`)));
 }
 
 /** Where a field's value was written: the monitor's own tlsConfig, or the scrape class it inherits. */
@@ -58,6 +66,28 @@ export default defineCheck({
     }
     for (const monitor of await loadMonitors(ctx)) {
       const first = onceEach();
+      // Scrapers that select monitors by rules of their own (VMAgent, Alloy, a target allocator's collector)
+      for (const pod of pods) {
+        if (!pod.selection || scraperSelects(pod.selection, monitor, namespaces).selected === false) continue;
+        const mount = prometheusCertsMount(pod.pod, pod.prometheusContainer);
+        for (const ep of effectiveEndpoints(monitor, [{}])) {
+          if (ep.scheme !== 'https') continue;
+          for (const field of Object.keys(EXPECTED_FILE) as FileField[]) {
+            const path = ep.tls?.[field];
+            if (typeof path !== 'string' || !path) continue;
+            const at = `${ep.path}.tlsConfig.${field}`;
+            const scraper = pod.scraper ? describeScraper(pod.scraper) : undefined;
+            // The allocator's case: the job (and its paths) reach a collector pod that mounts nothing there.
+            const problem = mount ? problemOf(path, field, mount.mountPath) : pod.selection.viaTargetAllocator && !mountedAt(pod.pod, pod.prometheusContainer, path) ? 'not-mounted' : undefined;
+            const mountPath = mount?.mountPath ?? normaliseDir(splitPath(path).dir);
+            if (problem && first(`${at} ${path} ${mountPath} ${scraper}`)) {
+              ctx.report('MONITOR_TLS_PATH_UNMOUNTED', {
+                field: at, path, mountPath, problem, expected: `${normaliseDir(mountPath)}/${EXPECTED_FILE[field]}`, ...(scraper ? { scraper } : {}),
+              }, { subject: ctx.subjectOf(monitor) });
+            }
+          }
+        }
+      }
       for (const pod of pods) {
         const prometheus = pod.resource;
         if (!prometheus || prometheusSelects(prometheus, monitor, namespaces).selected === false) continue;

@@ -5,6 +5,7 @@ import certsMounted from './certs-mounted.js';
 import certsPath from './certs-path.js';
 import certsVolume from './certs-volume.js';
 import fsAccess from './fs-access.js';
+import scraperFsAccess from './scraper-fs-access.js';
 import outputCerts from './output-certs.js';
 import proxyConfig from './proxy-config.js';
 import proxyVersion from './proxy-version.js';
@@ -31,5 +32,6 @@ export const prometheusChecks: Check[] = [
   proxyVersion,
   rbac,
   fsAccess,
+  scraperFsAccess,
   scrapeConfig,
 ];

@@ -4,6 +4,7 @@ import { UsageError } from '../core/errors.js';
 import { DEFAULT_OPTIONS, parseDuration, type DoctorOptions, type ProbeMode } from '../core/options.js';
 import { parseTargetSpec } from '../core/target-spec.js';
 import type { FailOn } from '../core/types.js';
+import { SCRAPER_KINDS, type ScraperKind } from '../model/scraper.js';
 
 /** Flags that reach DoctorOptions under the same name and type. */
 type SameAsOptions = 'offline' | 'kubeconfig' | 'context' | 'namespace' | 'prometheus' | 'certsDir' | 'meshRoot' | 'targetIdentity'
@@ -19,6 +20,7 @@ export interface DoctorFlags extends Partial<Pick<DoctorOptions, SameAsOptions>>
   deadline?: string;
   now?: string;
   plugin?: string[];
+  scraper?: string;
 }
 
 /** A path flag must name something that exists, of the right kind: --certs-dir a folder, --mesh-root and --kubeconfig files. */
@@ -59,6 +61,8 @@ export function toDoctorOptions(flags: DoctorFlags): DoctorOptions {
   const concurrency = flags.concurrency ?? DEFAULT_OPTIONS.concurrency;
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency ${flags.concurrency}: expected a whole number ≥ 1`);
 
+  const scraper = parseScraperFlag(flags.scraper, flags.prometheus);
+
   const offline = flags.offline ?? false;
   if (offline && !filenames.length && !flags.certsDir && !flags.meshRoot && !targets.length && flags.prometheusUrl === undefined)
     throw new UsageError('--offline: nothing to diagnose; give -f, --certs-dir, --mesh-root, --target or --prometheus-url');
@@ -70,7 +74,8 @@ export function toDoctorOptions(flags: DoctorFlags): DoctorOptions {
     kubeconfig: flags.kubeconfig,
     context: flags.context,
     namespace: flags.namespace,
-    prometheus: flags.prometheus,
+    prometheus: scraper?.name,
+    ...(scraper ? { scraperKind: scraper.kind } : {}),
     certsDir: flags.certsDir,
     meshRoot: flags.meshRoot,
     targets,
@@ -88,4 +93,14 @@ export function toDoctorOptions(flags: DoctorFlags): DoctorOptions {
     verbose: flags.verbose ?? false,
     plugins: flags.plugin ?? [],
   };
+}
+
+/** --scraper KIND/NAME (KIND as CONTRACT.md lists them, any case), or --prometheus NAME as Prometheus/NAME. */
+function parseScraperFlag(scraper: string | undefined, prometheus: string | undefined): { kind: ScraperKind; name: string } | undefined {
+  if (scraper === undefined) return prometheus === undefined ? undefined : { kind: 'Prometheus', name: prometheus };
+  if (prometheus !== undefined) throw new UsageError('--scraper and --prometheus both name the scraper: give one of them');
+  const m = /^([^/]+)\/([^/]+)$/.exec(scraper);
+  const kind = SCRAPER_KINDS.find((k) => k.toLowerCase() === m?.[1]?.toLowerCase());
+  if (!m || !kind) throw new UsageError(`--scraper ${scraper}: expected KIND/NAME with KIND one of ${SCRAPER_KINDS.join(', ')}`);
+  return { kind, name: m[2]! };
 }

@@ -151,10 +151,18 @@ export const CODES = {
     message: (a) => `service account ${a.serviceAccount} may not ${a.missing.join(', ')} in ${a.namespace === '*' ? 'all namespaces' : `namespace ${a.namespace}`}`,
     hint: 'Bind a (Cluster)Role allowing get, list, watch on services, endpoints, endpointslices and pods where the monitors look.',
   }),
-  FS_ACCESS_DENIED: code<{ prometheus: string; monitors: string[] }>({
+  FS_ACCESS_DENIED: code<{ prometheus: string; monitors: string[]; scraper?: 'VMAgent' | 'Alloy'; where?: string }>({
     severity: 'error', category: 'prometheus',
-    message: (a) => `Prometheus ${a.prometheus} sets arbitraryFSAccessThroughSMs.deny: true: the operator rejects every monitor that reads TLS files${a.monitors.length ? ` (${a.monitors.join(', ')})` : ''}`,
-    hint: 'Set spec.arbitraryFSAccessThroughSMs.deny: false, or move the TLS settings to a scrape class.',
+    message: (a) => {
+      const which = a.monitors.length ? ` (${a.monitors.join(', ')})` : '';
+      if (a.scraper === 'VMAgent') return `VMAgent ${a.prometheus} sets spec.arbitraryFSAccessThroughSMs.deny: true: the VictoriaMetrics operator drops the endpoints of every scrape object that reads TLS files${which}`;
+      if (a.scraper === 'Alloy') return `${a.where ?? `Alloy ${a.prometheus}`} does not set allow_arbitrary_file_access = true: Alloy ≥ 1.19 rejects every ServiceMonitor endpoint that reads TLS files${which}`;
+      return `Prometheus ${a.prometheus} sets arbitraryFSAccessThroughSMs.deny: true: the operator rejects every monitor that reads TLS files${which}`;
+    },
+    hint: (a) =>
+      a.scraper === 'VMAgent' ? 'Set spec.arbitraryFSAccessThroughSMs.deny: false on the VMAgent.'
+      : a.scraper === 'Alloy' ? 'Add allow_arbitrary_file_access = true to the prometheus.operator.servicemonitors (or podmonitors) component.'
+      : 'Set spec.arbitraryFSAccessThroughSMs.deny: false, or move the TLS settings to a scrape class.',
   }),
 
   // ── Monitors ──────────────────────────────────────────────────────────────────────────────────
@@ -194,13 +202,16 @@ export const CODES = {
       ? "A PodMonitor's tlsConfig cannot name files: put caFile, certFile and keyFile (root-cert.pem, cert-chain.pem, key.pem under the certificates mount) with insecureSkipVerify: true in a scrape class of the Prometheus resource, and set spec.scrapeClass (or make that class the default)."
       : 'Set tlsConfig caFile, certFile and keyFile to root-cert.pem, cert-chain.pem and key.pem under /etc/prom-certs/ (or use a scrape class that sets them).',
   }),
-  MONITOR_TLS_PATH_UNMOUNTED: code<{ field: string; path: string; mountPath: string; problem: 'outside-mount' | 'not-written' | 'wrong-file'; expected: string }>({
+  MONITOR_TLS_PATH_UNMOUNTED: code<{ field: string; path: string; mountPath: string; problem: 'outside-mount' | 'not-written' | 'wrong-file' | 'not-mounted'; expected: string; scraper?: string }>({
     severity: 'error', category: 'monitors',
     message: (a) =>
-      a.problem === 'outside-mount' ? `${a.field} ${a.path} is not inside ${a.mountPath}, the Prometheus container's mount of the certificates volume`
+      a.problem === 'not-mounted' ? `${a.field} ${a.path} is in no volume that the pod of ${a.scraper ?? 'the scraper'} mounts, yet its target allocator hands this job (with the path) to that pod`
+      : a.problem === 'outside-mount' ? `${a.field} ${a.path} is not inside ${a.mountPath}, the Prometheus container's mount of the certificates volume`
       : a.problem === 'not-written' ? `${a.field} ${a.path} names a file the sidecar never writes (only root-cert.pem, cert-chain.pem and key.pem)`
       : `${a.field} is ${a.path}, but it must be ${a.expected}`,
-    hint: (a) => `Use ${a.expected}: the sidecar writes root-cert.pem, cert-chain.pem and key.pem into the certificates volume, which Prometheus sees at ${a.mountPath}.`,
+    hint: (a) => a.problem === 'not-mounted'
+      ? `Mount the certificates volume into the collector (OpenTelemetryCollector spec.volumes and spec.volumeMounts) at the folder of ${a.path}: the target allocator passes file paths on, never the files (open-telemetry/opentelemetry-operator#1844).`
+      : `Use ${a.expected}: the sidecar writes root-cert.pem, cert-chain.pem and key.pem into the certificates volume, which Prometheus sees at ${a.mountPath}.`,
   }),
   MONITOR_VERIFY_SPIFFE: code<{ endpoint: string }>({
     severity: 'error', category: 'monitors',

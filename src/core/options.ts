@@ -12,7 +12,10 @@ export interface DoctorOptions {
   kubeconfig?: string;
   context?: string;
   namespace?: string;
+  /** --prometheus NAME, or the NAME of --scraper KIND/NAME */
   prometheus?: string;
+  /** the KIND of --scraper KIND/NAME (Prometheus for --prometheus) */
+  scraperKind?: string;
   certsDir?: string;
   meshRoot?: string;
   targets: string[];

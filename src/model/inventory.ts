@@ -4,6 +4,7 @@
  * keys they need and the runner skips a check whose needs are unavailable, with the source's reason.
  */
 import type { Subject } from '../core/types.js';
+import type { ScraperRef, ScraperSelection } from './scraper.js';
 import type {
   EndpointSlice, KubeObject, Monitor, PeerAuthentication, Pod, PodTemplate, PrometheusResource,
   Role, RoleBinding, Service,
@@ -11,14 +12,22 @@ import type {
 
 /** One layer of the path from a Prometheus resource to its running pod, for tracing lost metadata. */
 export interface PodLayer {
-  kind: 'Prometheus' | 'StatefulSet' | 'Deployment' | 'DaemonSet' | 'ReplicaSet' | 'Pod';
+  kind: 'Prometheus' | 'PrometheusAgent' | 'VMAgent' | 'OpenTelemetryCollector' | 'StatefulSet' | 'Deployment' | 'DaemonSet' | 'ReplicaSet' | 'Pod';
   object: KubeObject;
   /** the metadata this layer gives its pods (Prometheus: spec.podMetadata; workloads: the template) */
   podMetadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
 }
 
-/** A Prometheus server to judge: a running pod (cluster) or the pod its manifest would make (offline). */
+/**
+ * A scraper to judge (Prometheus, PrometheusAgent, VMAgent, Grafana Alloy, an OpenTelemetry
+ * Collector): a running pod (cluster) or the pod its manifest would make (offline). The name is
+ * historical: every check written for "the Prometheus pod" reads these, whatever the scraper.
+ */
 export interface PrometheusPod {
+  /** which scraper this pod runs, as `--scraper KIND/NAME` names it (absent: a Prometheus) */
+  scraper?: ScraperRef;
+  /** how a scraper other than a Prometheus resource selects monitors (VMAgent, Alloy, a target allocator) */
+  selection?: ScraperSelection;
   /** the object findings about this pod are reported on */
   subject: KubeObject;
   namespace: string;
@@ -26,7 +35,7 @@ export interface PrometheusPod {
   pod: Pod;
   /** true when the pod is as admission left it (a live pod, or an injected pod's manifest): the sidecar is already there or not */
   admitted: boolean;
-  /** name of the container that runs Prometheus */
+  /** name of the container that runs Prometheus (or the scraper: vmagent, alloy, otc-container) */
   prometheusContainer: string;
   /** the Prometheus custom resource it belongs to, if any */
   resource?: PrometheusResource;

@@ -328,7 +328,8 @@ async function clusterViews(kube: KubeAccess, pods: readonly PrometheusPod[], op
     const first = group[0]!;
     const owner = first.resource ?? first.subject;
     const prefix = routePrefixOf(first);
-    const podTarget: ProxyTarget = { namespace: first.namespace, pod: nameOf(first.pod), port: 9090 };
+    // vmagent serves the Prometheus-compatible /api/v1/targets on its own port, 8429
+    const podTarget: ProxyTarget = { namespace: first.namespace, pod: nameOf(first.pod), port: first.scraper?.kind === 'VMAgent' ? 8429 : 9090 };
     if (first.resource && resourcesPerNamespace.get(first.namespace) === 1) {
       const serviceTarget: ProxyTarget = { namespace: first.namespace, service: 'prometheus-operated', port: 'web' };
       const viaService = await readPrometheusView(proxyGetter(kube, serviceTarget, prefix, timeoutMs), describeProxy(serviceTarget), owner);
@@ -349,7 +350,10 @@ export async function readPrometheusViews(options: DoctorOptions, store: Resourc
     return [await readPrometheusView(urlGetter(options.prometheusUrl, options.timeoutMs), displayUrl(options.prometheusUrl))];
   }
   if (isOffline(options)) throw new Unavailable("Prometheus's own view needs --prometheus-url when offline");
-  const [kube, pods] = await Promise.all([store.require('kube'), store.require('prometheusPods')]);
+  const [kube, all] = await Promise.all([store.require('kube'), store.require('prometheusPods')]);
+  // Alloy and the OpenTelemetry Collector serve no Prometheus targets API: their view is not read
+  const pods = all.filter((p) => p.scraper?.kind !== 'Alloy' && p.scraper?.kind !== 'OpenTelemetryCollector');
+  if (!pods.length) throw new Unavailable('the scrapers found (Alloy, OpenTelemetry Collector) serve no Prometheus targets API');
   return clusterViews(kube, pods, options);
 }
 

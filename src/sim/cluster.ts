@@ -8,6 +8,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Container, KubeObject, Pod, PrometheusResource, Service } from '../model/k8s.js';
 import { podFromPrometheusResource } from '../model/prometheus.js';
+import { collectorSelectorLabels, collectorWorkloadKind, podFromCollector, podFromVMAgent, vmAgentSelectorLabels, vmAgentWorkloadKind } from '../model/scraper.js';
 import { API_RESOURCES, resourceForKind, storageKey, type ApiResource } from './discovery.js';
 import { injectionBlocker } from '../model/istio.js';
 import { injectionDenied, injectSidecar } from './inject.js';
@@ -136,12 +137,32 @@ function build(state: ClusterState): void {
   });
 
   for (const prom of state.ofKind('Prometheus') as PrometheusResource[]) runOperator(state, prom);
+  for (const agent of state.ofKind('VMAgent')) runScraperOperator(state, agent, `vmagent-${agent.metadata!.name}`, vmAgentWorkloadKind(agent), podFromVMAgent(agent), vmAgentSelectorLabels(agent.metadata!.name!));
+  for (const collector of state.ofKind('OpenTelemetryCollector')) {
+    const kind = collectorWorkloadKind(collector);
+    if (kind !== 'Pod') runScraperOperator(state, collector, `${collector.metadata!.name}-collector`, kind, podFromCollector(collector), collectorSelectorLabels(collector));
+  }
   for (const deploy of state.ofKind('Deployment')) runDeployment(state, deploy);
   for (const sts of state.ofKind('StatefulSet')) {
     if (!sts.metadata?.ownerReferences?.some((r) => r.kind === 'Prometheus')) runStatefulSet(state, sts, `${sts.metadata!.namespace}/${sts.metadata!.name}`);
   }
+  for (const ds of state.ofKind('DaemonSet')) runStatefulSet(state, { ...ds, spec: { ...(ds.spec as object), replicas: 1 } }, `${ds.metadata!.namespace}/${ds.metadata!.name}`);
   for (const pod of explicit.filter((o) => o.kind === 'Pod') as Pod[]) admitExisting(state, pod);
   for (const svc of state.ofKind('Service') as Service[]) runEndpointControllers(state, svc);
+}
+
+/**
+ * The VictoriaMetrics and OpenTelemetry operators: the workload of a VMAgent (vmagent-<name>) or a
+ * collector (<name>-collector) with the pod the operator builds; the Deployment/StatefulSet
+ * controllers then make its pods. (A DaemonSet runs one pod, on the one simulated node.)
+ */
+function runScraperOperator(state: ClusterState, owner: KubeObject, name: string, kind: 'Deployment' | 'StatefulSet' | 'DaemonSet', pod: Pod, selectorLabels: Record<string, string>): void {
+  owner.status = { replicas: 1, availableReplicas: 1 };
+  state.add({
+    apiVersion: 'apps/v1', kind,
+    metadata: { name, namespace: owner.metadata!.namespace, labels: { ...selectorLabels }, ownerReferences: [ownerRef(owner)] },
+    spec: { replicas: 1, selector: { matchLabels: selectorLabels }, template: { metadata: { labels: pod.metadata!.labels, annotations: pod.metadata!.annotations }, spec: pod.spec } },
+  });
 }
 
 /** prometheus-operator: a StatefulSet `prometheus-<name>` of the pod it builds, and the governing Service. */

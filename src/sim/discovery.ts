@@ -42,6 +42,10 @@ export const API_RESOURCES: readonly ApiResource[] = [
   { group: 'monitoring.coreos.com', version: 'v1', resource: 'servicemonitors', kind: 'ServiceMonitor', namespaced: true, shortNames: ['smon'], categories: ['prometheus-operator'] },
   { group: 'monitoring.coreos.com', version: 'v1', resource: 'podmonitors', kind: 'PodMonitor', namespaced: true, shortNames: ['pmon'], categories: ['prometheus-operator'] },
   { group: 'monitoring.coreos.com', version: 'v1', resource: 'prometheusrules', kind: 'PrometheusRule', namespaced: true, shortNames: ['promrule'], categories: ['prometheus-operator'] },
+  { group: 'operator.victoriametrics.com', version: 'v1beta1', resource: 'vmagents', kind: 'VMAgent', namespaced: true, categories: ['all', 'victoriametrics'] },
+  { group: 'operator.victoriametrics.com', version: 'v1beta1', resource: 'vmservicescrapes', kind: 'VMServiceScrape', namespaced: true, shortNames: ['vmss'], categories: ['victoriametrics'] },
+  { group: 'operator.victoriametrics.com', version: 'v1beta1', resource: 'vmpodscrapes', kind: 'VMPodScrape', namespaced: true, shortNames: ['vmps'], categories: ['victoriametrics'] },
+  ...['v1beta1', 'v1alpha1'].map((version) => ({ group: 'opentelemetry.io', version, resource: 'opentelemetrycollectors', kind: 'OpenTelemetryCollector', namespaced: true, shortNames: ['otelcol', 'otelcols'], categories: ['opentelemetry'] })),
   ...['v1', 'v1beta1'].flatMap((version) => [
     { group: 'security.istio.io', version, resource: 'peerauthentications', kind: 'PeerAuthentication', namespaced: true, shortNames: ['pa'], categories: ['istio-io', 'security-istio-io'] },
     { group: 'security.istio.io', version, resource: 'authorizationpolicies', kind: 'AuthorizationPolicy', namespaced: true, shortNames: ['ap'], categories: ['istio-io', 'security-istio-io'] },
@@ -67,7 +71,7 @@ export function findResource(group: string, version: string, resource: string): 
 /** The resource an object of this apiVersion/kind is stored under. */
 export function resourceForKind(apiVersion: string | undefined, kind: string | undefined): ApiResource | undefined {
   const [group, version] = (apiVersion ?? '').includes('/') ? (apiVersion ?? '').split('/') : ['', apiVersion];
-  return API_RESOURCES.find((r) => r.group === group && r.kind === kind && (r.version === version || r.group === 'security.istio.io'));
+  return API_RESOURCES.find((r) => r.group === group && r.kind === kind && (r.version === version || r.group === 'security.istio.io' || r.group === 'opentelemetry.io'));
 }
 
 function groupVersions(): Map<string, string[]> {

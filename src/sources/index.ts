@@ -20,7 +20,7 @@ export interface SourceModule {
 const manifestSource: SourceModule = {
   name: 'manifests',
   applies: (o) => o.filenames.length > 0,
-  providers: (o, store) => manifestProviders(store, parseManifestInputs(readManifestFiles(o.filenames, o.stdin)), { namespace: o.namespace, name: o.prometheus }),
+  providers: (o, store) => manifestProviders(store, parseManifestInputs(readManifestFiles(o.filenames, o.stdin)), { namespace: o.namespace, name: o.prometheus, kind: o.scraperKind }),
 };
 
 const clusterSource: SourceModule = {

@@ -15,6 +15,8 @@ import type { TargetWorkload } from '../model/inventory.js';
 import { nameOf, namespaceOf } from '../model/k8s.js';
 import { sanitizeObject } from '../model/sanitize.js';
 import { podTemplateOf, prometheusPodsFromManifests, isPrometheusResource } from '../model/prometheus.js';
+import { matchesScraper, scraperPodsFromManifests } from '../model/scraper.js';
+import { withAlloySelection } from './scraper-configs.js';
 
 export interface ManifestFile {
   /** the name findings carry: as given on the command line, `-` for stdin */
@@ -96,7 +98,8 @@ export interface ParsedObject {
 
 /** Document texts of manifest objects that may hold Prometheus configuration, with the line they start at. */
 export const documentTexts = new WeakMap<object, { text: string; line: number }>();
-const KEEPS_TEXT = (value: Record<string, unknown>) => value.kind === undefined || value.kind === 'ConfigMap' || value.kind === 'Secret';
+const KEEPS_TEXT = (value: Record<string, unknown>) =>
+  value.kind === undefined || value.kind === 'ConfigMap' || value.kind === 'Secret' || value.kind === 'OpenTelemetryCollector' || value.kind === 'VMAgent';
 
 export interface ParseResult {
   objects: ParsedObject[];
@@ -181,6 +184,8 @@ const WORKLOAD_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Repli
 export interface PrometheusScope {
   namespace?: string;
   name?: string;
+  /** --scraper KIND/NAME: the scraper's kind (--prometheus NAME: Prometheus) */
+  kind?: string;
 }
 
 /** Providers for every Kubernetes resource the manifests can give. */
@@ -207,21 +212,22 @@ export function manifestProviders(store: ResourceStore, parsed: ParseResult, sco
   // Naming one the manifests do not hold is PROMETHEUS_NOT_FOUND, as against a cluster; without
   // --prometheus, manifests that hold no Prometheus at all just leave it unknown.
   const inScope = (namespace: string, names: string[]) => (!scope.namespace || namespace === scope.namespace) && (!scope.name || names.includes(scope.name));
-  const allPods = prometheusPodsFromManifests(objects);
-  const pods = allPods.filter((pp) => inScope(pp.namespace, [nameOf(pp.subject), nameOf(pp.pod)]));
-  const resources = objects.filter(isPrometheusResource).filter((r) => inScope(namespaceOf(r), [nameOf(r)]));
-  const where = `${scope.name ? `named ${scope.name} ` : ''}${scope.namespace ? `in namespace ${scope.namespace}` : 'in any namespace'}`;
-  if ((scope.namespace || scope.name) && !pods.length && (allPods.length || scope.name))
-    store.diagnose('PROMETHEUS_NOT_FOUND', { scope: `${where} of the manifests` }, { kind: 'Prometheus', ...(scope.namespace ? { namespace: scope.namespace } : {}) });
-  const scoped = scope.namespace || scope.name ? ` ${where}` : '';
+  const allPods = [...prometheusPodsFromManifests(objects), ...scraperPodsFromManifests(objects).map((p) => withAlloySelection(p, objects))];
+  const pods = allPods.filter((pp) => inScope(pp.namespace, [nameOf(pp.subject), nameOf(pp.pod)]) && matchesScraper(pp, scope.kind, undefined));
+  const resources = objects.filter(isPrometheusResource).filter((r) => inScope(namespaceOf(r), [nameOf(r)]) && (!scope.kind || scope.kind === 'Prometheus'));
+  const where = `${scope.kind ? `of kind ${scope.kind} ` : ''}${scope.name ? `named ${scope.name} ` : ''}${scope.namespace ? `in namespace ${scope.namespace}` : 'in any namespace'}`;
+  if ((scope.namespace || scope.name || scope.kind) && !pods.length && (allPods.length || scope.name))
+    store.diagnose('PROMETHEUS_NOT_FOUND', { scope: `${where} of the manifests` }, { kind: scope.kind ?? 'Prometheus', ...(scope.namespace ? { namespace: scope.namespace } : {}) });
+  const scoped = scope.namespace || scope.name || scope.kind ? ` ${where}` : '';
 
   return {
     manifestFiles: () => [...new Set([...parsed.objects, ...parsed.errors].map((o) => displayPath(o.file, cwd)))],
     objects: () => objects,
     prometheusResources: () => known(resources, `no Prometheus resource${scoped} in the manifests`),
     prometheusPods: () => known(pods, `no Prometheus resource or workload${scoped} in the manifests`),
-    serviceMonitors: () => ofKind<Monitor>('ServiceMonitor'),
-    podMonitors: () => ofKind<Monitor>('PodMonitor'),
+    // VictoriaMetrics' VMServiceScrape/VMPodScrape have the ServiceMonitor/PodMonitor shape (endpoints, tlsConfig)
+    serviceMonitors: () => ofKind<Monitor>('ServiceMonitor', 'VMServiceScrape'),
+    podMonitors: () => ofKind<Monitor>('PodMonitor', 'VMPodScrape'),
     services: () => known(ofKind<Service>('Service'), 'no Service in the manifests'),
     endpointSlices: () => {
       throw new Unavailable('endpoints are known only in a live cluster');

@@ -22,6 +22,7 @@ import { nameOf, namespaceOf } from '../model/k8s.js';
 import { loadPrometheusConfig, looksLikePrometheusConfig, type ConfigError, type RawScrapeJob } from '../model/scrape-config.js';
 import { monitorOfJob } from '../probes/prometheus-api.js';
 import { documentTexts } from './manifests.js';
+import { scraperConfigSources } from './scraper-configs.js';
 
 /** A raw job, where it was written and which Prometheus loads it. */
 export interface ScrapeJobEntry {
@@ -69,7 +70,7 @@ interface VolumeSource {
 }
 
 /** The ConfigMap or Secret key a file path in the container comes from, following mounts, subPath and items. */
-function volumeSourceOf(pod: PrometheusPod, path: string): VolumeSource | undefined {
+export function volumeSourceOf(pod: PrometheusPod, path: string): VolumeSource | undefined {
   const container = pod.pod.spec?.containers?.find((c) => c.name === pod.prometheusContainer);
   const mounts = [...(container?.volumeMounts ?? [])].sort((a, b) => (b.mountPath ?? '').length - (a.mountPath ?? '').length);
   for (const mount of mounts) {
@@ -97,7 +98,7 @@ function volumeSourceOf(pod: PrometheusPod, path: string): VolumeSource | undefi
 }
 
 /** The text of a ConfigMap/Secret key and the file line its first line sits on (block scalars: the line after the key). */
-function keyText(object: KubeObject, key: string): { text: string; lineOffset: number } | undefined {
+export function keyText(object: KubeObject, key: string): { text: string; lineOffset: number } | undefined {
   const data = (object as { data?: Record<string, unknown> }).data;
   const stringData = (object as { stringData?: Record<string, unknown> }).stringData;
   let text: string | undefined;
@@ -125,9 +126,9 @@ function keyText(object: KubeObject, key: string): { text: string; lineOffset: n
   return { text, lineOffset };
 }
 
-const jobSubject = (job: RawScrapeJob, where: Partial<Subject>): Subject => ({ kind: 'ScrapeJob', name: job.name, ...where, ...(where.file ? { line: job.line } : {}) });
+export const jobSubject = (job: RawScrapeJob, where: Partial<Subject>): Subject => ({ kind: 'ScrapeJob', name: job.name, ...where, ...(where.file ? { line: job.line } : {}) });
 
-function fromText(text: string, lineOffset: number, source: string, where: Partial<Subject>, scraper: PrometheusPod | undefined, wrapList = false): ScrapeConfigSource {
+export function fromText(text: string, lineOffset: number, source: string, where: Partial<Subject>, scraper: PrometheusPod | undefined, wrapList = false): ScrapeConfigSource {
   // additionalScrapeConfigs holds the list alone: load it as the scrape_configs of a configuration
   const body = wrapList ? `scrape_configs:\n${text.split('\n').map((l) => `  ${l}`).join('\n')}` : text;
   const loaded = loadPrometheusConfig(body, wrapList ? lineOffset - 1 : lineOffset);
@@ -146,6 +147,14 @@ export function scrapeConfigsFromManifests(store: ResourceStore, objects: readon
   const fileOf = (o: KubeObject) => store.locations.get(o)?.file;
 
   for (const pod of pods) {
+    if (pod.scraper && pod.scraper.kind !== 'Prometheus' && pod.scraper.kind !== 'PrometheusAgent') {
+      // VMAgent, Alloy, the OpenTelemetry Collector: their own configuration formats
+      for (const source of scraperConfigSources(pod, objects, fileOf)) {
+        if (source.object) used.add(source.object);
+        out.push(source.config);
+      }
+      continue;
+    }
     const path = configFileOf(pod);
     const volume = volumeSourceOf(pod, path);
     if (volume) {

@@ -38,12 +38,15 @@ export async function clusterProviders(options: DoctorOptions, store: ResourceSt
     return value;
   };
 
-  const prometheus = once((): Promise<PrometheusDiscovery> => discoverPrometheus(reader, { namespace: options.namespace, name: options.prometheus }));
+  const prometheus = once((): Promise<PrometheusDiscovery> => discoverPrometheus(reader, { namespace: options.namespace, name: options.prometheus, kind: options.scraperKind }));
   const prometheusNamespaces = async () => [...new Set(unwrap((await prometheus()).pods).map((p) => p.namespace))];
-  const monitorsOf = (resource: typeof RESOURCES.serviceMonitors | typeof RESOURCES.podMonitors) =>
-    once(async () => (await reader.listIfServed<Monitor>(resource, undefined, {}, `the ${resource.kind} checks (monitors.*) and their targets`)) ?? []);
-  const serviceMonitors = monitorsOf(RESOURCES.serviceMonitors);
-  const podMonitors = monitorsOf(RESOURCES.podMonitors);
+  const listMonitors = async (resource: typeof RESOURCES.serviceMonitors | typeof RESOURCES.podMonitors | typeof RESOURCES.vmServiceScrapes | typeof RESOURCES.vmPodScrapes) =>
+    (await reader.listIfServed<Monitor>(resource, undefined, {}, `the ${resource.kind} checks (monitors.*) and their targets`)) ?? [];
+  // VictoriaMetrics' VMServiceScrape/VMPodScrape have the ServiceMonitor/PodMonitor shape; their CRDs may be absent (404: none)
+  const monitorsOf = (resource: typeof RESOURCES.serviceMonitors | typeof RESOURCES.podMonitors, vm: typeof RESOURCES.vmServiceScrapes | typeof RESOURCES.vmPodScrapes) =>
+    once(async () => [...(await listMonitors(resource)), ...(await listMonitors(vm).catch((error) => { if (error instanceof Unavailable) return []; throw error; }))]);
+  const serviceMonitors = monitorsOf(RESOURCES.serviceMonitors, RESOURCES.vmServiceScrapes);
+  const podMonitors = monitorsOf(RESOURCES.podMonitors, RESOURCES.vmPodScrapes);
   const services = once(async () => listServices(reader, await serviceMonitors()));
   const namespaces = once(() => reader.list<KubeObject>(RESOURCES.namespaces, undefined, {}, 'the namespace labels (injection, monitor namespace selectors, ambient mode)'));
 
@@ -84,7 +87,7 @@ export async function clusterProviders(options: DoctorOptions, store: ResourceSt
     },
     objects: async () => {
       // The objects a schema check may judge that no other resource holds: live, only what was read.
-      const loaded = await Promise.all([prometheus().then((p) => (Array.isArray(p.resources) ? p.resources : [])), serviceMonitors(), podMonitors()].map((p) => p.catch(() => [])));
+      const loaded = await Promise.all([prometheus().then((p) => [...(Array.isArray(p.resources) ? p.resources : []), ...p.scraperObjects]), serviceMonitors(), podMonitors()].map((p) => p.catch(() => [])));
       return loaded.flat() as KubeObject[];
     },
   };

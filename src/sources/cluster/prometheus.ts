@@ -15,6 +15,7 @@ import { labelsOf, nameOf, namespaceOf } from '../../model/k8s.js';
 import { podFromPrometheusResource, prometheusContainerOf } from '../../model/prometheus.js';
 import { RESOURCES, type ApiResource } from './api.js';
 import type { ClusterReader } from './reader.js';
+import { discoverScrapers } from './scrapers.js';
 
 /** The label the operator puts on a Prometheus resource's StatefulSets and pods. */
 const OPERATOR_NAME_LABEL = 'operator.prometheus.io/name';
@@ -25,18 +26,23 @@ export interface PrometheusDiscovery {
   /** the custom resources in scope, or why they are unknown */
   resources: PrometheusResource[] | Unavailable;
   pods: PrometheusPod[] | Unavailable;
+  /** the other scrapers' resources and configuration ConfigMaps (VMAgent, OpenTelemetryCollector, Alloy) */
+  scraperObjects: KubeObject[];
 }
 
 export interface Scope {
   namespace?: string;
   /** --prometheus: a resource name, or a pod name when no operator is used */
   name?: string;
+  /** --scraper KIND/NAME: the kind (Prometheus for --prometheus) */
+  kind?: string;
 }
 
 export async function discoverPrometheus(reader: ClusterReader, scope: Scope): Promise<PrometheusDiscovery> {
   let resources: PrometheusResource[] | Unavailable;
+  const prometheusKind = !scope.kind || scope.kind === 'Prometheus';
   try {
-    resources = (await reader.listIfServed<PrometheusResource>(RESOURCES.prometheuses, scope.namespace, nameQuery(scope.name), SKIPPED)) ?? [];
+    resources = prometheusKind ? (await reader.listIfServed<PrometheusResource>(RESOURCES.prometheuses, scope.namespace, nameQuery(scope.name), SKIPPED)) ?? [] : [];
   } catch (error) {
     if (!(error instanceof Unavailable)) throw error;
     resources = error;
@@ -56,15 +62,18 @@ export async function discoverPrometheus(reader: ClusterReader, scope: Scope): P
   const owned = Array.isArray(resources) ? resources : [];
   for (const [namespace, crs] of groupByNamespace(owned)) await attempt(() => operatorPods(reader, namespace, crs));
   const known = new Set(owned.map((cr) => `${namespaceOf(cr)}/${nameOf(cr)}`));
-  if (!scope.name || !owned.length) await attempt(() => plainPods(reader, scope, known));
+  if (prometheusKind && (!scope.name || !owned.length)) await attempt(() => plainPods(reader, scope, known));
+  // VMAgent, OpenTelemetryCollector, Alloy: judged by the same checks
+  const scrapers = await discoverScrapers(reader, scope);
+  pods.push(...scrapers.pods);
 
   const judged = emptyAsUnavailable(resources, scope);
-  if (pods.length) return { resources: judged, pods };
+  if (pods.length) return { resources: judged, pods, scraperObjects: scrapers.objects };
   // A failed read is reported as such (ACCESS_DENIED, CLUSTER_UNREACHABLE): the Prometheus may well exist.
-  if (failures.length) return { resources: judged, pods: failures[failures.length - 1]! };
-  const where = `${scope.name ? `named ${scope.name} ` : ''}${scope.namespace ? `in namespace ${scope.namespace}` : 'in any namespace'}`;
+  if (failures.length) return { resources: judged, pods: failures[failures.length - 1]!, scraperObjects: scrapers.objects };
+  const where = `${scope.kind && !prometheusKind ? `of kind ${scope.kind} ` : ''}${scope.name ? `named ${scope.name} ` : ''}${scope.namespace ? `in namespace ${scope.namespace}` : 'in any namespace'}`;
   reader.notFound(where, scope.namespace);
-  return { resources: judged, pods: new Unavailable(`no Prometheus found ${where}`) };
+  return { resources: judged, pods: new Unavailable(`no Prometheus found ${where}`), scraperObjects: scrapers.objects };
 }
 
 function emptyAsUnavailable(resources: PrometheusResource[] | Unavailable, scope: Scope): PrometheusResource[] | Unavailable {
