@@ -5,6 +5,7 @@ import certsMounted from './certs-mounted.js';
 import certsPath from './certs-path.js';
 import certsVolume from './certs-volume.js';
 import fsAccess from './fs-access.js';
+import legacySecret from './legacy-secret.js';
 import outputCerts from './output-certs.js';
 import proxyConfig from './proxy-config.js';
 import proxyVersion from './proxy-version.js';
@@ -22,6 +23,7 @@ export const prometheusChecks: Check[] = [
   proxyConfig,
   outputCerts,
   userVolumeMount,
+  legacySecret,
   certsVolume,
   certsPath,
   certsMounted,
