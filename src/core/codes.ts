@@ -360,11 +360,19 @@ export const CODES = {
   }),
 
   // ── Prometheus's own view ─────────────────────────────────────────────────────────────────────
-  /** causes: what the lastError text means (the classifier); explainedBy: the doctor's own findings for this target first, then those */
-  TARGET_DOWN: code<{ scrapePool: string; lastError: string; causes: string[]; explainedBy: string[] }>({
+  /**
+   * causes: what the lastError text means (the classifier); explainedBy: codes found in this run that
+   * explain it; possibleCauses: the classifier's other candidates, minus those a passing check ruled out
+   */
+  TARGET_DOWN: code<{ scrapePool: string; lastError: string; causes: string[]; explainedBy: string[]; possibleCauses: string[] }>({
     severity: 'error', category: 'prometheus-api',
     message: (a) => `Prometheus reports the target down in ${a.scrapePool}: ${a.lastError}`,
-    hint: (a) => (a.explainedBy.length ? `Likely causes, most likely first: ${a.explainedBy.join(', ')} (see their findings and docs).` : 'No known cause for this text: compare with `curl` from the Prometheus pod, and the target\'s sidecar logs.'),
+    hint: (a) =>
+      a.explainedBy.length
+        ? `Explained by ${a.explainedBy.join(', ')}, found in this run (see their findings and docs).`
+        : a.possibleCauses.length
+          ? `No finding of this run explains it; possible causes, most likely first: ${a.possibleCauses.join(', ')} (\`asm-prom explain CODE\`).`
+          : 'No known cause for this text: compare with `curl` from the Prometheus pod, and the target\'s sidecar logs.',
   }),
   SCRAPE_POOL_MISSING: code<{ job: string; reason: string }>({
     severity: 'error', category: 'prometheus-api',
