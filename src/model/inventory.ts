@@ -11,7 +11,7 @@ import type {
 
 /** One layer of the path from a Prometheus resource to its running pod, for tracing lost metadata. */
 export interface PodLayer {
-  kind: 'Prometheus' | 'StatefulSet' | 'Deployment' | 'DaemonSet' | 'ReplicaSet' | 'Pod';
+  kind: 'Prometheus' | 'PrometheusAgent' | 'StatefulSet' | 'Deployment' | 'DaemonSet' | 'ReplicaSet' | 'Pod';
   object: KubeObject;
   /** the metadata this layer gives its pods (Prometheus: spec.podMetadata; workloads: the template) */
   podMetadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
