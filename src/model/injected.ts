@@ -30,7 +30,8 @@ export function injectorMetadata(meta: ObjectMeta | undefined, options: Injector
   });
   Object.assign(labels, {
     'security.istio.io/tlsMode': labels['security.istio.io/tlsMode'] ?? 'istio',
-    'service.istio.io/canonical-name': labels['service.istio.io/canonical-name'] ?? labels['app.kubernetes.io/name'] ?? labels.app ?? options.workloadName,
+    // `| trunc 63 | trimAll "-_."` in the injection template (istio-discovery/files/injection-template.yaml)
+    'service.istio.io/canonical-name': (labels['service.istio.io/canonical-name'] ?? labels['app.kubernetes.io/name'] ?? labels.app ?? options.workloadName).slice(0, 63).replace(/^[-_.]+|[-_.]+$/g, ''),
     'service.istio.io/canonical-revision': labels['service.istio.io/canonical-revision'] ?? labels['app.kubernetes.io/version'] ?? labels.version ?? 'latest',
     ...(options.revision !== undefined ? { [LABEL.revision]: labels[LABEL.revision] ?? options.revision } : {}),
   });
