@@ -55,3 +55,17 @@ export function getsTrafficCapture(pp: PrometheusPod, namespaces: readonly KubeO
 }
 
 const INTERCEPTION_MODE = 'sidecar.istio.io/interceptionMode';
+
+/** Annotations that show the pod means to use the OUTPUT_CERTS recipe. */
+const RECIPE_ANNOTATIONS = [ANNOTATION.proxyConfig, ANNOTATION.userVolumeMount, ANNOTATION.userVolume];
+
+/**
+ * A pod that will run without any sidecar (injection switched off, and no istio-proxy written by
+ * hand) and shows no sign of the recipe (Istio's addon Prometheus as shipped): the missing recipe
+ * parts follow from SIDECAR_NOT_INJECTED and are not reported again.
+ */
+export function withoutSidecarOrRecipe(pp: PrometheusPod, namespaces: readonly KubeObject[] | undefined): boolean {
+  if (hasSidecar(pp.pod.spec) || getsSidecar(pp, namespaces)) return false;
+  const annotations = annotationsOf(pp.pod);
+  return !RECIPE_ANNOTATIONS.some((key) => annotations[key] !== undefined);
+}
