@@ -80,6 +80,29 @@ describe('cluster source against the simulated mesh', () => {
     }
   });
 
+  it('a PrometheusAgent is a Prometheus: its prom-agent-<name> pods are judged with its own selectors', async () => {
+    const scenario = await loadScenario('healthy');
+    const cr = scenario.objects.find((o) => o.kind === 'Prometheus')!;
+    cr.kind = 'PrometheusAgent';
+    cr.apiVersion = 'monitoring.coreos.com/v1alpha1';
+    const run = await doctorAgainst(scenario);
+    expect(run.log.some((e) => e.verb === 'list' && /\/apis\/monitoring\.coreos\.com\/v1alpha1\/(namespaces\/[^/]+\/)?prometheusagents/.test(e.path))).toBe(true);
+    expect(run.prometheusPods.length).toBeGreaterThan(0);
+    for (const pp of run.prometheusPods) {
+      expect(pp.admitted).toBe(true);
+      expect(pp.layers.map((l) => l.kind)).toEqual(['PrometheusAgent', 'StatefulSet', 'Pod']);
+      expect(pp.pod.metadata?.name).toMatch(/^prom-agent-k8s-\d+$/);
+    }
+    // as healthy as the healthy scenario (a real Prometheus scraping the simulated mesh on a loaded
+    // machine may time out: that is no finding about the agent)
+    const slowScrape = (f: RunSummary['findings'][number]) => f.code === 'TARGET_DOWN' && /context deadline exceeded$/.test(String(f.evidence.lastError));
+    expect(run.summary.findings.filter((f) => f.severity === 'error' && !slowScrape(f))).toEqual([]);
+    expect(checkStatus(run, 'monitors.selected')?.status).toBe('pass');
+    // its own view, through the governing service prometheus-agent-operated
+    expect(checkStatus(run, 'prometheus-api.reachable')?.status).toBe('pass');
+    expect(run.log.some((e) => /services\/prometheus-agent-operated:web\/proxy/.test(e.path))).toBe(true);
+  });
+
   it('annotations on the Prometheus resource instead of podMetadata: ANNOTATIONS_NOT_ON_POD names the resource layer', async () => {
     const scenario = await loadScenario('healthy');
     const cr = scenario.objects.find((o) => o.kind === 'Prometheus')! as { metadata: Record<string, unknown>; spec: { podMetadata: { annotations?: Record<string, string> } } };

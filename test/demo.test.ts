@@ -48,6 +48,26 @@ describe('asm-prom demo', () => {
     if (!expected.length) expect(report.findings.filter((f) => f.severity === 'error')).toEqual([]);
   }, 120_000);
 
+  it('wrong-root: TARGET_DOWN is explained by ROOT_MISMATCH, never by the passing MONITOR_PORT_PROTOCOL', async () => {
+    const result = await cli(['demo', 'wrong-root', '-o', 'json']);
+    const report = JSON.parse(result.stdout) as { checks: { id: string; status: string }[]; findings: { code: string; evidence: Record<string, unknown> }[] };
+    expect(report.checks.find((c) => c.id === 'monitors.port-protocol')?.status).toBe('pass');
+    const found = new Set(report.findings.map((f) => f.code));
+    const down = report.findings.filter((f) => f.code === 'TARGET_DOWN');
+    expect(down.length).toBeGreaterThan(0);
+    for (const f of down) {
+      const explainedBy = f.evidence.explainedBy as string[];
+      expect(explainedBy).toContain('ROOT_MISMATCH');
+      expect(explainedBy.every((code) => found.has(code)), `${explainedBy.join(', ')} found in this run`).toBe(true);
+      expect([...explainedBy, ...(f.evidence.possibleCauses as string[])]).not.toContain('MONITOR_PORT_PROTOCOL');
+    }
+    const human = await cli(['demo', 'wrong-root']);
+    const lines = human.stdout.split('\n').filter((l) => l.includes('explained by:'));
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line).not.toContain('MONITOR_PORT_PROTOCOL');
+    expect(lines.some((l) => l.includes('ROOT_MISMATCH'))).toBe(true);
+  }, 240_000);
+
   it('an unknown scenario is a usage error: exit 2, one line', async () => {
     const result = await cli(['demo', 'no-such-scenario', '-o', 'json']);
     expect(result.code).toBe(2);

@@ -153,9 +153,32 @@ describe('TARGET_DOWN', () => {
     expect(found[0]!.evidence).toMatchObject({
       monitor: 'ServiceMonitor apps/web endpoints[0]',
       causes: ['MONITOR_PORT_PROTOCOL', 'SCRAPE_CONNECTION_CLOSED'],
-      explainedBy: ['MONITOR_PORT_PROTOCOL', 'MONITOR_VERIFY_SPIFFE', 'SCRAPE_CONNECTION_CLOSED'],
+      // only what this run found explains it; the classifier's other candidate stays possible
+      explainedBy: ['MONITOR_PORT_PROTOCOL', 'MONITOR_VERIFY_SPIFFE'],
+      possibleCauses: ['SCRAPE_CONNECTION_CLOSED'],
       relatedFindings: ['MONITOR_PORT_PROTOCOL (monitors.stand-in)', 'MONITOR_VERIFY_SPIFFE (monitors.stand-in)'],
     });
+  });
+
+  it('names in explainedBy only codes found in this run, and drops from possibleCauses what a passing check ruled out', async () => {
+    const down = target('serviceMonitor/apps/web/0', 'down', 'Get "https://10.0.0.7:8443/metrics": unexpected EOF', {
+      discoveredLabels: { __address__: '10.0.0.7:8443', __meta_kubernetes_namespace: 'apps', __meta_kubernetes_pod_name: 'web-7d9f', job: 'serviceMonitor/apps/web/0' },
+    });
+    const { url } = await fakePrometheus({
+      '/api/v1/targets': success({ activeTargets: [down], droppedTargets: [] }),
+      '/api/v1/status/config': config('serviceMonitor/apps/web/0'),
+    });
+    // A monitors check that looked for MONITOR_PORT_PROTOCOL and found nothing: it passes.
+    const passing = defineCheck({
+      id: 'monitors.stand-in-passing', title: 'stands in for a passing port-protocol check', category: 'monitors', codes: ['MONITOR_PORT_PROTOCOL'], needs: [],
+      run() {},
+    });
+    const summary = await runDoctor({ offline: true, prometheusUrl: url, timeoutMs: 1_000 }, { checks: [passing] });
+    const found = summary.findings.find((f) => f.code === 'TARGET_DOWN')!;
+    expect(found.evidence.causes).toEqual(['MONITOR_PORT_PROTOCOL', 'SCRAPE_CONNECTION_CLOSED']);
+    expect(found.evidence.explainedBy).toEqual([]);
+    expect(found.evidence.possibleCauses).toEqual(['SCRAPE_CONNECTION_CLOSED']);
+    expect(found.hint).toMatch(/No finding of this run explains it; possible causes, most likely first: SCRAPE_CONNECTION_CLOSED/);
   });
 });
 

@@ -7,9 +7,10 @@ import { monitorOfJob, type ActiveTarget, type MonitorRef } from '../../src/prob
 import { readableViews, viewLabel } from './subjects.js';
 
 /**
- * Every target Prometheus reports down, with the codes that explain its lastError: first those the
- * doctor itself found for the same target (its endpoint, pod or monitor) or for Prometheus's own
- * pod and files, then the rest of what the classifier names.
+ * Every target Prometheus reports down, with the codes that explain its lastError: those the doctor
+ * itself found in this run for the same target (its endpoint, pod or monitor) or for Prometheus's
+ * own pod and files (`explainedBy`); the classifier's other candidates are `possibleCauses`, minus
+ * those a passing check ruled out.
  */
 export default defineCheck({
   id: 'prometheus-api.targets-down',
@@ -27,9 +28,13 @@ export default defineCheck({
         const monitor = monitorOfJob(target.scrapePool);
         const causes = classifyLastError(target.lastError, schemeOf(target.scrapeUrl)).map((c) => c.code);
         const related = relatedFindings(ctx, { endpoint, pod, monitor }, causes);
-        const explainedBy = unique([...related.map((f) => f.code), ...causes]);
+        // Only what this run found explains it; the classifier's other candidates stay possible,
+        // unless a check that would have reported them ran and passed.
+        const explainedBy = explainingCodes(ctx, related);
+        const ruledOut = ruledOutCodes(ctx);
+        const possibleCauses = causes.filter((code) => !explainedBy.includes(code) && !ruledOut.has(code));
         const subject: Subject = pod ? { kind: 'Pod', ...pod, endpoint } : { kind: 'Target', endpoint };
-        ctx.report('TARGET_DOWN', { scrapePool: target.scrapePool, lastError: target.lastError || '(none given)', causes, explainedBy }, {
+        ctx.report('TARGET_DOWN', { scrapePool: target.scrapePool, lastError: target.lastError || '(none given)', causes, explainedBy, possibleCauses }, {
           subject,
           evidence: {
             scrapeUrl: target.scrapeUrl,
@@ -96,6 +101,23 @@ function isAbout(subject: Subject, target: TargetIdentity): boolean {
   const same = (ns: string, name: string) => subject.namespace === ns && subject.name === name;
   if (target.pod && subject.kind === 'Pod' && same(target.pod.namespace, target.pod.name)) return true;
   return target.monitor !== undefined && subject.kind === target.monitor.kind && same(target.monitor.namespace, target.monitor.name);
+}
+
+/**
+ * The codes of the related findings, each preceded by the codes that explain it in turn (a probe's
+ * CLIENT_CERT_REJECTED explained by ROOT_MISMATCH): the root cause first, and only codes found in this run.
+ */
+function explainingCodes(ctx: CheckContext, related: readonly Finding[]): string[] {
+  const found = new Set(ctx.priorFindings().filter((f) => f.severity !== 'info').map((f) => f.code));
+  return unique(related.flatMap((f) => {
+    const deeper = Array.isArray(f.evidence.explainedBy) ? f.evidence.explainedBy.filter((c): c is string => typeof c === 'string' && found.has(c as Code)) : [];
+    return [...deeper, f.code];
+  }));
+}
+
+/** Codes a check that ran and passed would have reported: they are not the cause. */
+function ruledOutCodes(ctx: CheckContext): Set<Code> {
+  return new Set(ctx.priorChecks().filter((c) => c.status === 'pass').flatMap((c) => c.codes));
 }
 
 function unique<T>(items: readonly T[]): T[] {

@@ -66,7 +66,7 @@ export default defineCheck({
     const judged = new Set<KubeObject>();
     for (const pp of await ctx.get('prometheusPods')) {
       // The operator copies a Prometheus resource's own annotations onto its StatefulSet: the fix is on the resource.
-      const operatorManaged = pp.layers.some((l) => l.kind === 'Prometheus');
+      const operatorManaged = pp.layers.some((l) => l.kind === 'Prometheus' || l.kind === 'PrometheusAgent');
       for (const layer of pp.layers) {
         if (layer.kind === 'Pod' || (operatorManaged && layer.kind === 'StatefulSet') || judged.has(layer.object)) continue;
         judged.add(layer.object);

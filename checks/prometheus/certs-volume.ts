@@ -1,11 +1,15 @@
 import { defineCheck } from '../../src/core/check.js';
 import type { Volume } from '../../src/model/k8s.js';
-import { certsVolumeOf } from '../../src/model/istio.js';
+import { certsVolumeOf, prometheusCertsMount } from '../../src/model/istio.js';
 
-/** What backs a volume that is not in memory: `emptyDir` (on disk) or its source (`secret`, `hostPath`, …). */
+/** Sources the kubelet backs with tmpfs: a Secret (and a projected volume, which may hold Secrets and tokens). */
+const IN_MEMORY_SOURCES = ['secret', 'projected'];
+
+/** What backs a volume that is not in memory: `emptyDir` (on disk) or its source (`hostPath`, …). */
 function diskSourceOf(volume: Volume): string | undefined {
   if (volume.emptyDir !== undefined) return volume.emptyDir?.medium === 'Memory' ? undefined : 'emptyDir';
-  return Object.keys(volume).find((k) => k !== 'name') ?? 'none';
+  const source = Object.keys(volume).find((k) => k !== 'name') ?? 'none';
+  return IN_MEMORY_SOURCES.includes(source) ? undefined : source;
 }
 
 export default defineCheck({
@@ -19,8 +23,11 @@ export default defineCheck({
       const certs = certsVolumeOf(pp.pod);
       if (!certs) continue; // no userVolumeMount: USER_VOLUME_MOUNT_MISSING/INVALID says so
       const subject = ctx.subjectOf(pp.subject);
-      if (!certs.volume) {
-        ctx.report('CERTS_VOLUME_MISSING', { volume: certs.name }, { subject });
+      // A volume of sidecar.istio.io/userVolume exists for the sidecar only: the API server validates the
+      // template before injection, so a Prometheus container that mounts it is refused (istio/istio#29919).
+      const refused = certs.onlyInUserVolume && prometheusCertsMount(pp.pod, pp.prometheusContainer) !== undefined;
+      if (!certs.volume || refused) {
+        ctx.report('CERTS_VOLUME_MISSING', { volume: certs.name }, { subject, ...(refused ? { evidence: { declaredOnlyIn: 'sidecar.istio.io/userVolume' } } : {}) });
         continue;
       }
       const actual = diskSourceOf(certs.volume);

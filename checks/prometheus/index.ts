@@ -6,6 +6,7 @@ import certsPath from './certs-path.js';
 import certsVolume from './certs-volume.js';
 import fsAccess from './fs-access.js';
 import scraperFsAccess from './scraper-fs-access.js';
+import legacySecret from './legacy-secret.js';
 import outputCerts from './output-certs.js';
 import proxyConfig from './proxy-config.js';
 import proxyVersion from './proxy-version.js';
@@ -24,6 +25,7 @@ export const prometheusChecks: Check[] = [
   proxyConfig,
   outputCerts,
   userVolumeMount,
+  legacySecret,
   certsVolume,
   certsPath,
   certsMounted,

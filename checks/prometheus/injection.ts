@@ -2,7 +2,8 @@
 import type { SidecarMissingCause } from '../../src/core/codes.js';
 import type { PrometheusPod } from '../../src/model/inventory.js';
 import type { KubeObject } from '../../src/model/k8s.js';
-import { injectionBlocker } from '../../src/model/istio.js';
+import { annotationsOf } from '../../src/model/k8s.js';
+import { ANNOTATION, injectionBlocker } from '../../src/model/istio.js';
 import { hasSidecar } from '../../src/model/prometheus.js';
 import { namespaceLabels } from '../../src/model/selectors.js';
 
@@ -30,4 +31,41 @@ export function missingSidecarCause(pp: PrometheusPod, namespaces: readonly Kube
 export function runsWithSidecar(pp: PrometheusPod, namespaces: readonly KubeObject[] | undefined): boolean {
   if (hasSidecar(pp.pod.spec)) return true;
   return !pp.admitted && injectionBlocker(pp.pod, knownNamespaceLabels(namespaces, pp.namespace) ?? {}) === undefined;
+}
+
+/** Whether the pod runs with a sidecar, giving an unknown namespace the benefit of the doubt (as SIDECAR_NOT_INJECTED does). */
+export function getsSidecar(pp: PrometheusPod, namespaces: readonly KubeObject[] | undefined): boolean {
+  return missingSidecarCause(pp, namespaces) === undefined;
+}
+
+/**
+ * Whether the pod's traffic is redirected to its sidecar: only a pod the injector makes gets that
+ * (istio-init's iptables, or Istio CNI's, which leaves istio-validation or just the status
+ * annotation). A hand-written istio-proxy without istio-init (Istio 1.5's bundled Prometheus)
+ * captures nothing, nor does interceptionMode NONE.
+ */
+export function getsTrafficCapture(pp: PrometheusPod, namespaces: readonly KubeObject[] | undefined): boolean {
+  const pod = pp.pod;
+  if (annotationsOf(pod)[INTERCEPTION_MODE] === 'NONE') return false;
+  if (hasSidecar(pod.spec)) {
+    const inits = pod.spec?.initContainers ?? [];
+    return inits.some((c) => c.name === 'istio-init' || c.name === 'istio-validation') || ANNOTATION.status in annotationsOf(pod);
+  }
+  return getsSidecar(pp, namespaces);
+}
+
+const INTERCEPTION_MODE = 'sidecar.istio.io/interceptionMode';
+
+/** Annotations that show the pod means to use the OUTPUT_CERTS recipe. */
+const RECIPE_ANNOTATIONS = [ANNOTATION.proxyConfig, ANNOTATION.userVolumeMount, ANNOTATION.userVolume];
+
+/**
+ * A pod that will run without any sidecar (injection switched off, and no istio-proxy written by
+ * hand) and shows no sign of the recipe (Istio's addon Prometheus as shipped): the missing recipe
+ * parts follow from SIDECAR_NOT_INJECTED and are not reported again.
+ */
+export function withoutSidecarOrRecipe(pp: PrometheusPod, namespaces: readonly KubeObject[] | undefined): boolean {
+  if (hasSidecar(pp.pod.spec) || getsSidecar(pp, namespaces)) return false;
+  const annotations = annotationsOf(pp.pod);
+  return !RECIPE_ANNOTATIONS.some((key) => annotations[key] !== undefined);
 }

@@ -6,7 +6,7 @@
 import type { ResourceKey, ResourceMap } from '../model/inventory.js';
 import type { KubeObject } from '../model/k8s.js';
 import type { Code, CodeArgs } from './codes.js';
-import type { Category, Evidence, Finding, Subject } from './types.js';
+import type { Category, CheckResult, Evidence, Finding, Subject } from './types.js';
 import type { SourceDiagnostic } from './resources.js';
 
 export interface RunOptions {
@@ -41,8 +41,17 @@ export interface CheckContext {
   asWritten(obj: KubeObject): KubeObject;
   /** findings of the checks that ran before this one (see `after`) */
   priorFindings(): readonly Finding[];
+  /** the results of the checks that ran before this one, with the codes each may report (see `after`) */
+  priorChecks(): readonly PriorCheck[];
   /** what the sources noticed (parse errors, forbidden reads, …); complete only for `after` every category */
   diagnostics(): readonly SourceDiagnostic[];
+}
+
+/** A finished check as later checks see it: a `pass` means none of its codes was found. */
+export interface PriorCheck {
+  id: string;
+  status: CheckResult['status'];
+  codes: readonly Code[];
 }
 
 export interface CheckDefinition {

@@ -96,6 +96,13 @@ export const CODES = {
     message: () => 'no sidecar.istio.io/userVolumeMount: the sidecar cannot write into the shared volume',
     hint: `Add sidecar.istio.io/userVolumeMount: '[{"name": "istio-certs", "mountPath": "/etc/istio-output-certs"}]'.`,
   }),
+  USER_VOLUME_MOUNT_READONLY: code<{ volume: string; mountPath: string; declaredIn: 'annotation' | 'istio-proxy' }>({
+    severity: 'error', category: 'prometheus',
+    message: (a) => `the sidecar mounts the certificates volume "${a.volume}" at ${a.mountPath} with readOnly: true (${a.declaredIn === 'annotation' ? 'sidecar.istio.io/userVolumeMount' : "istio-proxy's volumeMounts"}): it cannot write the files there`,
+    hint: (a) => (a.declaredIn === 'annotation'
+      ? 'Drop "readOnly": true from that entry of sidecar.istio.io/userVolumeMount (Prometheus\'s own mount may stay read-only).'
+      : "Drop readOnly: true from istio-proxy's mount of that volume (Prometheus's own mount may stay read-only)."),
+  }),
   USER_VOLUME_MOUNT_INVALID: code<{ reason: string }>({
     severity: 'error', category: 'prometheus',
     message: (a) => `sidecar.istio.io/userVolumeMount is not a list or name-keyed map of volume mounts: ${a.reason}`,
@@ -105,6 +112,11 @@ export const CODES = {
     severity: 'error', category: 'prometheus',
     message: (a) => `the volume "${a.volume}" named by userVolumeMount is not among the pod's volumes`,
     hint: 'Add an emptyDir volume with that name (medium: Memory) to the pod (Prometheus resource: spec.volumes).',
+  }),
+  LEGACY_ISTIO_SECRET: code<{ volume: string; secret: string }>({
+    severity: 'error', category: 'prometheus',
+    message: (a) => `volume "${a.volume}" mounts the Secret ${a.secret}, the certificates of Istio before 1.5: istiod never creates it, so the pod cannot start (or mounts a stale copy), and a Secret volume is read-only, so the sidecar cannot write OUTPUT_CERTS into it`,
+    hint: 'Use the OUTPUT_CERTS recipe: an emptyDir (medium: Memory) shared through sidecar.istio.io/userVolumeMount, with proxyMetadata.OUTPUT_CERTS naming its mount path.',
   }),
   CERTS_PATH_MISMATCH: code<{ outputCerts: string; mountPath: string }>({
     severity: 'error', category: 'prometheus',
@@ -121,10 +133,16 @@ export const CODES = {
     message: (a) => `container "${a.container}" does not mount the certificates volume "${a.volume}"`,
     hint: 'Mount it into the Prometheus container (Prometheus resource: spec.volumeMounts, mountPath: /etc/prom-certs/).',
   }),
-  OUTBOUND_CAPTURED: code<{ value: string | null }>({
+  OUTBOUND_CAPTURED: code<{ value: string | null; ports?: number[] }>({
     severity: 'error', category: 'prometheus',
-    message: (a) => `traffic.sidecar.istio.io/includeOutboundIPRanges is ${a.value === null ? 'not set' : JSON.stringify(a.value)}: scrapes pass through Prometheus's own sidecar`,
-    hint: 'Set traffic.sidecar.istio.io/includeOutboundIPRanges: "" in the pod annotations.',
+    message: (a) =>
+      a.ports?.length
+        ? `traffic.sidecar.istio.io/includeOutboundPorts lists ${a.ports.join(', ')}, where scrape targets listen: those scrapes pass through Prometheus's own sidecar`
+        : `traffic.sidecar.istio.io/includeOutboundIPRanges is ${a.value === null ? 'not set' : JSON.stringify(a.value)}: scrapes pass through Prometheus's own sidecar`,
+    hint: (a) =>
+      a.ports?.length
+        ? 'Remove the scrape ports from traffic.sidecar.istio.io/includeOutboundPorts (or list them in excludeOutboundPorts).'
+        : 'Set traffic.sidecar.istio.io/includeOutboundIPRanges: "" in the pod annotations.',
   }),
   INBOUND_CAPTURED: code<{ value: string | null }>({
     severity: 'info', category: 'prometheus',
@@ -139,7 +157,14 @@ export const CODES = {
   STARTUP_RACE: code({
     severity: 'warning', category: 'prometheus',
     message: () => 'holdApplicationUntilProxyStarts is not true: Prometheus may build its scrape pools before the certificate files exist, and then silently has no such job',
-    hint: 'Add holdApplicationUntilProxyStarts: true to proxy.istio.io/config.',
+    hint: 'Add holdApplicationUntilProxyStarts: true to proxy.istio.io/config (or to the mesh default, meshConfig.defaultConfig); a native sidecar (Istio ≥ 1.27 on Kubernetes ≥ 1.33) needs neither.',
+  }),
+  PROXY_CONFIG_FIELD_DROPPED: code<{ keys: string[] }>({
+    severity: 'warning', category: 'prometheus',
+    message: (a) => `proxy.istio.io/config has ${a.keys.map((k) => JSON.stringify(k)).join(', ')}, which ProxyConfig does not know: the injector drops ${a.keys.length > 1 ? 'them' : 'it'} without a word`,
+    hint: (a) => (a.keys.some((k) => /^[A-Z0-9_]+$/.test(k))
+      ? 'Environment settings such as OUTPUT_CERTS and INBOUND_CAPTURE_PORTS go under proxyMetadata:, indented below it.'
+      : 'Check the spelling against ProxyConfig (istio.io/latest/docs/reference/config/istio.mesh.v1alpha1/#ProxyConfig); settings for the agent go under proxyMetadata.'),
   }),
   AMBIENT_NAMESPACE: code<{ namespace: string; labelledOn: 'Namespace' | 'Pod' }>({
     severity: 'warning', category: 'prometheus',
@@ -359,11 +384,19 @@ export const CODES = {
   }),
 
   // ── Prometheus's own view ─────────────────────────────────────────────────────────────────────
-  /** causes: what the lastError text means (the classifier); explainedBy: the doctor's own findings for this target first, then those */
-  TARGET_DOWN: code<{ scrapePool: string; lastError: string; causes: string[]; explainedBy: string[] }>({
+  /**
+   * causes: what the lastError text means (the classifier); explainedBy: codes found in this run that
+   * explain it; possibleCauses: the classifier's other candidates, minus those a passing check ruled out
+   */
+  TARGET_DOWN: code<{ scrapePool: string; lastError: string; causes: string[]; explainedBy: string[]; possibleCauses: string[] }>({
     severity: 'error', category: 'prometheus-api',
     message: (a) => `Prometheus reports the target down in ${a.scrapePool}: ${a.lastError}`,
-    hint: (a) => (a.explainedBy.length ? `Likely causes, most likely first: ${a.explainedBy.join(', ')} (see their findings and docs).` : 'No known cause for this text: compare with `curl` from the Prometheus pod, and the target\'s sidecar logs.'),
+    hint: (a) =>
+      a.explainedBy.length
+        ? `Explained by ${a.explainedBy.join(', ')}, found in this run (see their findings and docs).`
+        : a.possibleCauses.length
+          ? `No finding of this run explains it; possible causes, most likely first: ${a.possibleCauses.join(', ')} (\`asm-prom explain CODE\`).`
+          : 'No known cause for this text: compare with `curl` from the Prometheus pod, and the target\'s sidecar logs.',
   }),
   SCRAPE_POOL_MISSING: code<{ job: string; reason: string }>({
     severity: 'error', category: 'prometheus-api',

@@ -2,7 +2,7 @@
  * Runs the checks: independent ones concurrently, those with `after` once the categories they
  * follow are done; each under a deadline; a throw becomes CHECK_CRASHED (exit code 3).
  */
-import type { Check, CheckContext, RunOptions } from './check.js';
+import type { Check, CheckContext, PriorCheck, RunOptions } from './check.js';
 import { CODES, docsAnchor, renderMessage, type Code, type CodeArgs } from './codes.js';
 import { oneLine } from './errors.js';
 import { matchesAny } from './glob.js';
@@ -68,11 +68,12 @@ export async function runChecks(all: readonly Check[], store: ResourceStore, opt
   const findings: Finding[] = [];
   const results = new Map<Check, CheckResult>();
   const runDeadline = Date.now() + options.deadlineMs;
+  const prior = (): PriorCheck[] => [...results].map(([check, result]) => ({ id: check.id, status: result.status, codes: check.codes }));
 
   for (const wave of planWaves(selected)) {
     await Promise.all(wave.map(async (check) => {
       options.onCheckStart?.(check);
-      const result = await runOne(check, store, options, findings, runDeadline);
+      const result = await runOne(check, store, options, findings, runDeadline, prior);
       results.set(check, result);
       options.onCheckEnd?.(result);
     }));
@@ -80,7 +81,7 @@ export async function runChecks(all: readonly Check[], store: ResourceStore, opt
   return { checks: selected.map((c) => results.get(c)!), findings };
 }
 
-async function runOne(check: Check, store: ResourceStore, options: RunnerOptions, findings: Finding[], runDeadline: number): Promise<CheckResult> {
+async function runOne(check: Check, store: ResourceStore, options: RunnerOptions, findings: Finding[], runDeadline: number, priorChecks: () => PriorCheck[] = () => []): Promise<CheckResult> {
   const started = performance.now();
   const own: Finding[] = [];
   const facts: Record<string, unknown> = {};
@@ -96,7 +97,7 @@ async function runOne(check: Check, store: ResourceStore, options: RunnerOptions
   const remaining = runDeadline - Date.now();
   if (remaining <= 0) return done('skip', 'the run reached its --deadline before this check started');
   const controller = new AbortController();
-  const context = makeContext(check, store, options, own, facts, findings, controller.signal);
+  const context = makeContext(check, store, options, own, facts, findings, controller.signal, priorChecks);
 
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => {
@@ -131,7 +132,7 @@ async function runOne(check: Check, store: ResourceStore, options: RunnerOptions
   return done(worst);
 }
 
-function makeContext(check: Check, store: ResourceStore, options: RunnerOptions, own: Finding[], facts: Record<string, unknown>, prior: readonly Finding[], signal: AbortSignal): CheckContext {
+function makeContext(check: Check, store: ResourceStore, options: RunnerOptions, own: Finding[], facts: Record<string, unknown>, prior: readonly Finding[], signal: AbortSignal, priorChecks: () => PriorCheck[]): CheckContext {
   const declared = new Set([...check.needs, ...(check.uses ?? [])]);
   const assertDeclared = (key: string) => {
     if (!declared.has(key as never)) throw new Error(`check ${check.id} reads "${key}" without declaring it in needs or uses`);
@@ -158,6 +159,7 @@ function makeContext(check: Check, store: ResourceStore, options: RunnerOptions,
     subjectOf: (obj, extra) => store.subjectOf(obj, extra),
     asWritten: (obj) => store.asWritten.get(obj) ?? obj,
     priorFindings: () => prior,
+    priorChecks,
     diagnostics: () => store.diagnostics(),
   };
 }

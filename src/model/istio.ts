@@ -66,6 +66,29 @@ export function parseProxyConfig(text: string): Parsed<Record<string, unknown>> 
 }
 
 /**
+ * The fields of ProxyConfig (istio/api mesh/v1alpha1/proxy.proto, `message ProxyConfig`, read at
+ * istio/api b8f8791d9653b2edc77a071d48887e582cfe84bf, July 2026), in their JSON names; the proto names
+ * (snake_case) are accepted too, as protojson does. `parentShutdownDuration` is reserved there now but
+ * was a field until Istio 1.18, so older annotations naming it are not flagged.
+ */
+export const PROXY_CONFIG_FIELDS: ReadonlySet<string> = new Set([
+  'configPath', 'binaryPath', 'serviceCluster', 'tracingServiceName', 'drainDuration', 'parentShutdownDuration',
+  'discoveryAddress', 'discoveryRefreshDelay', 'zipkinAddress', 'statsdUdpAddress', 'envoyMetricsServiceAddress',
+  'proxyAdminPort', 'availabilityZone', 'controlPlaneAuthPolicy', 'customConfigFile', 'statNameLength', 'concurrency',
+  'proxyBootstrapTemplatePath', 'interceptionMode', 'tracing', 'sds', 'envoyAccessLogService', 'envoyMetricsService',
+  'proxyMetadata', 'runtimeValues', 'statusPort', 'extraStatTags', 'gatewayTopology', 'terminationDrainDuration',
+  'meshId', 'readinessProbe', 'proxyStatsMatcher', 'holdApplicationUntilProxyStarts', 'caCertificatesPem', 'image',
+  'privateKeyProvider', 'proxyHeaders', 'fileFlushInterval', 'fileFlushMinSizeKb', 'statsCompression', 'connectionSettings',
+]);
+
+const camelCase = (key: string) => key.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+
+/** The top-level keys of a ProxyConfig mapping that ProxyConfig does not have (the injector drops them). */
+export function unknownProxyConfigFields(config: Record<string, unknown>): string[] {
+  return Object.keys(config).filter((key) => !PROXY_CONFIG_FIELDS.has(key) && !PROXY_CONFIG_FIELDS.has(camelCase(key)));
+}
+
+/**
  * The ProxyConfig an injected sidecar runs with: the injector copies the merged config, annotation
  * included, into istio-proxy's PROXY_CONFIG env as JSON (pkg/kube/inject testdata).
  */
@@ -91,7 +114,8 @@ function proxyMetadataValue(config: Record<string, unknown> | undefined, name: s
 
 /** A proxyMetadata entry as the pod states it: the annotation, else the injected PROXY_CONFIG env. */
 function proxyMetadataOf(pod: Pod, name: string): string | undefined {
-  return proxyMetadataValue(annotatedProxyConfig(pod), name) ?? proxyMetadataValue(injectedProxyConfig(pod), name);
+  return proxyMetadataValue(annotatedProxyConfig(pod), name) ?? proxyMetadataValue(injectedProxyConfig(pod), name) ??
+    sidecarOf(pod.spec)?.env?.find((e) => e.name === name)?.value;
 }
 
 /**
@@ -104,19 +128,28 @@ export function sidecarOutputCertsDir(pod: Pod): string | undefined {
   return sidecar?.env?.find((e) => e.name === 'OUTPUT_CERTS')?.value || proxyMetadataValue(injectedProxyConfig(pod), 'OUTPUT_CERTS') || undefined;
 }
 
-/** holdApplicationUntilProxyStarts: true, in the annotation or the injected PROXY_CONFIG. */
-export function holdsApplicationUntilProxyStarts(pod: Pod): boolean {
-  return annotatedProxyConfig(pod)?.holdApplicationUntilProxyStarts === true || injectedProxyConfig(pod)?.holdApplicationUntilProxyStarts === true;
+/**
+ * holdApplicationUntilProxyStarts as the pod itself states it: the annotation, else the injected
+ * PROXY_CONFIG (which carries the annotation's fields only, not the mesh default). Undefined when unset.
+ */
+export function podHoldApplicationUntilProxyStarts(pod: Pod): boolean | undefined {
+  const own = (config: Record<string, unknown> | undefined) => (typeof config?.holdApplicationUntilProxyStarts === 'boolean' ? config.holdApplicationUntilProxyStarts : undefined);
+  return own(annotatedProxyConfig(pod)) ?? own(injectedProxyConfig(pod));
 }
 
 /**
- * istio-proxy is a native sidecar (an init container with restartPolicy Always) gated by a startup
- * probe: Kubernetes starts Prometheus only once the proxy is ready, which is what
- * holdApplicationUntilProxyStarts achieves for a classic sidecar.
+ * A classic istio-proxy container that holds the app: the injector puts it first with a postStart
+ * hook `pilot-agent wait` when hold is on, whether the pod or the mesh default asked for it.
  */
-export function isGatingNativeSidecar(pod: Pod): boolean {
-  const native = pod.spec?.initContainers?.find((c) => c.name === 'istio-proxy' && c.restartPolicy === 'Always');
-  return native !== undefined && native.startupProbe !== undefined;
+export function isHeldByPostStart(pod: Pod): boolean {
+  const sidecar = pod.spec?.containers?.find((c) => c.name === 'istio-proxy');
+  const command = (sidecar?.lifecycle as { postStart?: { exec?: { command?: unknown } } } | undefined)?.postStart?.exec?.command;
+  return Array.isArray(command) && command.includes('pilot-agent') && command.includes('wait');
+}
+
+/** istio-proxy is a native sidecar (an init container with restartPolicy Always): Kubernetes starts it before the app. */
+export function isNativeSidecar(pod: Pod): boolean {
+  return pod.spec?.initContainers?.some((c) => c.name === 'istio-proxy' && c.restartPolicy === 'Always') ?? false;
 }
 
 /**
@@ -150,6 +183,26 @@ export function parseUserVolumeMount(text: string): Parsed<VolumeMount[]> {
   return { ok: true, value: mounts };
 }
 
+/**
+ * sidecar.istio.io/userVolume: the volumes the injector adds to the pod for the sidecar, a JSON map
+ * name → volume source (testdata/inject/user-volume.yaml) or a list of named volumes. Undefined when
+ * absent or unreadable.
+ */
+export function userVolumes(pod: Pod): Volume[] | undefined {
+  const text = annotations(pod)[ANNOTATION.userVolume];
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (Array.isArray(value)) return value.filter(isObject).filter((v) => typeof v.name === 'string') as Volume[];
+  if (isObject(value)) return Object.entries(value).filter(([, v]) => isObject(v)).map(([name, v]) => ({ ...(v as object), name }) as Volume);
+  return undefined;
+}
+
 /** OUTPUT_CERTS from the annotation's proxyMetadata, else from istio-proxy's env (an injected pod). */
 export function outputCertsDir(pod: Pod): string | undefined {
   return proxyMetadataValue(annotatedProxyConfig(pod), 'OUTPUT_CERTS') || sidecarOutputCertsDir(pod);
@@ -175,13 +228,19 @@ export function normaliseDir(path: string): string {
  * The certificates volume: the one the sidecar mounts at OUTPUT_CERTS (or, when the paths differ,
  * the first userVolumeMount), with the pod's volume definition when it exists.
  */
-export function certsVolumeOf(pod: Pod): { name: string; sidecarMountPath: string; volume?: Volume } | undefined {
+export function certsVolumeOf(pod: Pod): { name: string; sidecarMountPath: string; readOnly: boolean; volume?: Volume; onlyInUserVolume?: boolean } | undefined {
   const mounts = userVolumeMounts(pod) ?? sidecarOf(pod.spec)?.volumeMounts?.filter((m) => m.name && m.name !== 'istio-envoy') ?? [];
   const out = outputCertsDir(pod);
   const atOutput = out ? mounts.find((m) => m.mountPath && normaliseDir(m.mountPath) === normaliseDir(out)) : undefined;
   const mount = atOutput ?? (userVolumeMounts(pod) ? mounts[0] : undefined);
   if (!mount?.name || !mount.mountPath) return undefined;
-  return { name: mount.name, sidecarMountPath: mount.mountPath, volume: pod.spec?.volumes?.find((v) => v.name === mount.name) };
+  const declared = pod.spec?.volumes?.find((v) => v.name === mount.name);
+  // A volume of the userVolume annotation exists once the injector has added it: for the sidecar only.
+  const annotated = declared ? undefined : userVolumes(pod)?.find((v) => v.name === mount.name);
+  return {
+    name: mount.name, sidecarMountPath: mount.mountPath, readOnly: mount.readOnly === true,
+    volume: declared ?? annotated, ...(annotated ? { onlyInUserVolume: true } : {}),
+  };
 }
 
 /** Where the Prometheus container mounts the certificates volume (where Prometheus reads the files). */

@@ -9,8 +9,19 @@ import type { PodLayer, PrometheusPod } from './inventory.js';
 
 export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod'] as const;
 
+/**
+ * The operator's resources that run a Prometheus server: Prometheus, and PrometheusAgent
+ * (monitoring.coreos.com/v1alpha1, agent mode), which selects monitors with the same fields.
+ */
+export const PROMETHEUS_RESOURCE_KINDS = ['Prometheus', 'PrometheusAgent'] as const;
+
 export function isPrometheusResource(o: KubeObject): o is PrometheusResource {
-  return o.kind === 'Prometheus';
+  return (PROMETHEUS_RESOURCE_KINDS as readonly string[]).includes(o.kind ?? '');
+}
+
+/** The operator names a PrometheusAgent's StatefulSet `prom-agent-<name>`, a Prometheus's `prometheus-<name>`. */
+export function statefulSetNameOf(cr: PrometheusResource): string {
+  return `${cr.kind === 'PrometheusAgent' ? 'prom-agent' : 'prometheus'}-${nameOf(cr)}`;
 }
 
 /** The pod template of a workload object, or the pod itself. */
@@ -37,25 +48,25 @@ export function prometheusContainerOf(spec: PodSpec | undefined): Container | un
 function runsPrometheus(o: KubeObject): boolean {
   const template = podTemplateOf(o);
   if (!template) return false;
-  if (o.metadata?.ownerReferences?.some((r) => r.kind === 'Prometheus')) return false; // the resource speaks for it
+  if (o.metadata?.ownerReferences?.some((r) => (PROMETHEUS_RESOURCE_KINDS as readonly string[]).includes(r.kind ?? ''))) return false; // the resource speaks for it
   return prometheusContainerOf(template.spec) !== undefined;
 }
 
 /** Volumes and mounts the operator always adds to a Prometheus pod (prometheus-operator StatefulSet). */
-function operatorDefaults(name: string): { mounts: VolumeMount[]; volumes: { name: string; [k: string]: unknown }[] } {
+function operatorDefaults(name: string, base: string): { mounts: VolumeMount[]; volumes: { name: string; [k: string]: unknown }[] } {
   return {
     mounts: [
       { name: 'config-out', mountPath: '/etc/prometheus/config_out', readOnly: true },
       { name: 'tls-assets', mountPath: '/etc/prometheus/certs', readOnly: true },
-      { name: `prometheus-${name}-db`, mountPath: '/prometheus' },
+      { name: `${base}-db`, mountPath: '/prometheus' },
       { name: 'web-config', mountPath: '/etc/prometheus/web_config/web-config.yaml', subPath: 'web-config.yaml', readOnly: true },
     ],
     volumes: [
-      { name: 'config', secret: { secretName: `prometheus-${name}` } },
+      { name: 'config', secret: { secretName: base } },
       { name: 'tls-assets', projected: {} },
       { name: 'config-out', emptyDir: { medium: 'Memory' } },
-      { name: `prometheus-${name}-db`, emptyDir: {} },
-      { name: 'web-config', secret: { secretName: `prometheus-${name}-web-config` } },
+      { name: `${base}-db`, emptyDir: {} },
+      { name: 'web-config', secret: { secretName: `${base}-web-config` } },
     ],
   };
 }
@@ -89,10 +100,11 @@ function mergeContainers(base: Container[], patches: Container[] | undefined): C
 export function podFromPrometheusResource(cr: PrometheusResource): Pod {
   const name = nameOf(cr);
   const spec = cr.spec ?? {};
-  const defaults = operatorDefaults(name);
+  const base = statefulSetNameOf(cr);
+  const defaults = operatorDefaults(name, base);
   const labels: Record<string, string> = {
     ...(spec.podMetadata?.labels ?? {}),
-    'app.kubernetes.io/name': 'prometheus',
+    'app.kubernetes.io/name': cr.kind === 'PrometheusAgent' ? 'prometheus-agent' : 'prometheus',
     'app.kubernetes.io/instance': name,
     'app.kubernetes.io/managed-by': 'prometheus-operator',
     prometheus: name,
@@ -109,7 +121,7 @@ export function podFromPrometheusResource(cr: PrometheusResource): Pod {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: {
-      name: `prometheus-${name}-0`,
+      name: `${base}-0`,
       namespace: namespaceOf(cr),
       labels,
       annotations: { 'kubectl.kubernetes.io/default-container': 'prometheus', ...(spec.podMetadata?.annotations ?? {}) },
@@ -136,7 +148,7 @@ export function prometheusPodsFromManifests(objects: readonly KubeObject[]): Pro
         admitted: false,
         prometheusContainer: 'prometheus',
         resource: o,
-        layers: [{ kind: 'Prometheus', object: o, podMetadata: o.spec?.podMetadata }],
+        layers: [{ kind: o.kind as PodLayer['kind'], object: o, podMetadata: o.spec?.podMetadata }],
       });
     } else if (runsPrometheus(o)) {
       const template = podTemplateOf(o)!;

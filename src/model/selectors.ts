@@ -120,7 +120,7 @@ export function prometheusSelects(prometheus: PrometheusResource, monitor: Monit
   const kind = monitor.kind;
   if (!isMonitorKind(kind)) return { selected: false, reason: `kind ${String(kind)} is not a monitor` };
   const fields = selectorFields(kind);
-  const who = `Prometheus ${namespaceOf(prometheus)}/${nameOf(prometheus)}`;
+  const who = `${prometheus.kind ?? 'Prometheus'} ${namespaceOf(prometheus)}/${nameOf(prometheus)}`;
   const selector = prometheus.spec?.[fields.selector];
   if (!selector) return { selected: false, reason: `${who} has no ${fields.selector} (a missing selector matches no ${kind})` };
   if (!matchesLabels(selector, labelsOf(monitor)))

@@ -316,12 +316,13 @@ async function clusterViews(kube: KubeAccess, pods: readonly PrometheusPod[], op
   const { timeoutMs } = options;
   const byOwner = new Map<string, PrometheusPod[]>();
   for (const pod of pods) {
-    const owner = pod.resource ? `Prometheus/${namespaceOf(pod.resource)}/${nameOf(pod.resource)}` : `Pod/${pod.namespace}/${nameOf(pod.pod)}`;
+    const owner = pod.resource ? `${pod.resource.kind}/${namespaceOf(pod.resource)}/${nameOf(pod.resource)}` : `Pod/${pod.namespace}/${nameOf(pod.pod)}`;
     byOwner.set(owner, [...(byOwner.get(owner) ?? []), pod]);
   }
   const resourcesPerNamespace = new Map<string, number>();
   for (const group of byOwner.values()) {
-    if (group[0]!.resource) resourcesPerNamespace.set(group[0]!.namespace, (resourcesPerNamespace.get(group[0]!.namespace) ?? 0) + 1);
+    const key = `${group[0]!.resource?.kind}/${group[0]!.namespace}`;
+    if (group[0]!.resource) resourcesPerNamespace.set(key, (resourcesPerNamespace.get(key) ?? 0) + 1);
   }
   // Each view makes four API calls at once: keep the total within --concurrency.
   return mapLimit([...byOwner.values()], Math.max(1, Math.floor(options.concurrency / 4)), async (group) => {
@@ -330,8 +331,10 @@ async function clusterViews(kube: KubeAccess, pods: readonly PrometheusPod[], op
     const prefix = routePrefixOf(first);
     // vmagent serves the Prometheus-compatible /api/v1/targets on its own port, 8429
     const podTarget: ProxyTarget = { namespace: first.namespace, pod: nameOf(first.pod), port: first.scraper?.kind === 'VMAgent' ? 8429 : 9090 };
-    if (first.resource && resourcesPerNamespace.get(first.namespace) === 1) {
-      const serviceTarget: ProxyTarget = { namespace: first.namespace, service: 'prometheus-operated', port: 'web' };
+    if (first.resource && resourcesPerNamespace.get(`${first.resource.kind}/${first.namespace}`) === 1) {
+      // The operator's governing service: prometheus-operated, or prometheus-agent-operated for PrometheusAgents.
+      const service = first.resource.kind === 'PrometheusAgent' ? 'prometheus-agent-operated' : 'prometheus-operated';
+      const serviceTarget: ProxyTarget = { namespace: first.namespace, service, port: 'web' };
       const viaService = await readPrometheusView(proxyGetter(kube, serviceTarget, prefix, timeoutMs), describeProxy(serviceTarget), owner);
       if (!viaService.unreadable.some((u) => u.path === '' || u.path === TARGETS_PATH)) return viaService;
     }

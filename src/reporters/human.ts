@@ -65,6 +65,8 @@ function renderFinding(f: Finding, c: ChalkInstance, verbose: boolean): string[]
     // A live failure whose cause a configuration check already found says so (probe, TARGET_DOWN).
     const explainedBy = Array.isArray(f.evidence.explainedBy) ? f.evidence.explainedBy : [];
     if (explainedBy.length) out.push(`        ${c.dim('explained by:')} ${explainedBy.join(', ')}`);
+    const possible = Array.isArray(f.evidence.possibleCauses) ? f.evidence.possibleCauses : [];
+    if (possible.length) out.push(`        ${c.dim('possible causes:')} ${possible.join(', ')}`);
     out.push(`        ${c.dim('hint:')} ${f.hint}`, `        ${c.dim('see')} ${f.docs}`);
   }
   if (verbose) {

@@ -7,7 +7,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Container, KubeObject, Pod, PrometheusResource, Service } from '../model/k8s.js';
-import { podFromPrometheusResource } from '../model/prometheus.js';
+import { isPrometheusResource, podFromPrometheusResource, statefulSetNameOf } from '../model/prometheus.js';
 import { collectorSelectorLabels, collectorWorkloadKind, podFromCollector, podFromVMAgent, vmAgentSelectorLabels, vmAgentWorkloadKind } from '../model/scraper.js';
 import { API_RESOURCES, resourceForKind, storageKey, type ApiResource } from './discovery.js';
 import { injectionBlocker } from '../model/istio.js';
@@ -136,7 +136,7 @@ function build(state: ClusterState): void {
     status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], conditions: [{ type: 'Ready', status: 'True' }] },
   });
 
-  for (const prom of state.ofKind('Prometheus') as PrometheusResource[]) runOperator(state, prom);
+  for (const prom of [...state.ofKind('Prometheus'), ...state.ofKind('PrometheusAgent')] as PrometheusResource[]) runOperator(state, prom);
   for (const agent of state.ofKind('VMAgent')) runScraperOperator(state, agent, `vmagent-${agent.metadata!.name}`, vmAgentWorkloadKind(agent), podFromVMAgent(agent), vmAgentSelectorLabels(agent.metadata!.name!));
   for (const collector of state.ofKind('OpenTelemetryCollector')) {
     const kind = collectorWorkloadKind(collector);
@@ -144,7 +144,7 @@ function build(state: ClusterState): void {
   }
   for (const deploy of state.ofKind('Deployment')) runDeployment(state, deploy);
   for (const sts of state.ofKind('StatefulSet')) {
-    if (!sts.metadata?.ownerReferences?.some((r) => r.kind === 'Prometheus')) runStatefulSet(state, sts, `${sts.metadata!.namespace}/${sts.metadata!.name}`);
+    if (!sts.metadata?.ownerReferences?.some((r) => isPrometheusResource({ kind: r.kind }))) runStatefulSet(state, sts, `${sts.metadata!.namespace}/${sts.metadata!.name}`);
   }
   for (const ds of state.ofKind('DaemonSet')) runStatefulSet(state, { ...ds, spec: { ...(ds.spec as object), replicas: 1 } }, `${ds.metadata!.namespace}/${ds.metadata!.name}`);
   for (const pod of explicit.filter((o) => o.kind === 'Pod') as Pod[]) admitExisting(state, pod);
@@ -165,30 +165,32 @@ function runScraperOperator(state: ClusterState, owner: KubeObject, name: string
   });
 }
 
-/** prometheus-operator: a StatefulSet `prometheus-<name>` of the pod it builds, and the governing Service. */
+/** prometheus-operator: a StatefulSet `prometheus-<name>` (`prom-agent-<name>` for a PrometheusAgent) of the pod it builds, and the governing Service. */
 function runOperator(state: ClusterState, prom: PrometheusResource): void {
   const name = prom.metadata!.name!;
   const namespace = prom.metadata!.namespace!;
   const podShape = podFromPrometheusResource(prom);
   prom.status = { availableReplicas: prom.spec?.replicas ?? 1, replicas: prom.spec?.replicas ?? 1, conditions: [{ type: 'Available', status: 'True' }, { type: 'Reconciled', status: 'True' }] };
-  const selectorLabels = { 'app.kubernetes.io/instance': name, 'app.kubernetes.io/managed-by': 'prometheus-operator', 'app.kubernetes.io/name': 'prometheus', 'operator.prometheus.io/name': name, 'operator.prometheus.io/shard': '0', prometheus: name };
+  const appName = podShape.metadata!.labels!['app.kubernetes.io/name']!;
+  const selectorLabels = { 'app.kubernetes.io/instance': name, 'app.kubernetes.io/managed-by': 'prometheus-operator', 'app.kubernetes.io/name': appName, 'operator.prometheus.io/name': name, 'operator.prometheus.io/shard': '0', prometheus: name };
   const container = podShape.spec!.containers!.find((c) => c.name === 'prometheus')!;
   container.ports = [{ containerPort: 9090, name: 'web', protocol: 'TCP' }];
   container.args = ['--web.console.templates=/etc/prometheus/consoles', '--config.file=/etc/prometheus/config_out/prometheus.env.yaml', '--web.enable-lifecycle', '--web.route-prefix=/'];
   const sts = state.add({
     apiVersion: 'apps/v1', kind: 'StatefulSet',
-    metadata: { name: `prometheus-${name}`, namespace, labels: { ...selectorLabels }, annotations: { 'prometheus-operator-input-hash': suffix(name, 16) }, ownerReferences: [ownerRef(prom)] },
+    metadata: { name: statefulSetNameOf(prom), namespace, labels: { ...selectorLabels }, annotations: { 'prometheus-operator-input-hash': suffix(name, 16) }, ownerReferences: [ownerRef(prom)] },
     spec: {
       replicas: prom.spec?.replicas ?? 1, serviceName: 'prometheus-operated', podManagementPolicy: 'Parallel',
       selector: { matchLabels: selectorLabels },
       template: { metadata: { labels: podShape.metadata!.labels, annotations: podShape.metadata!.annotations }, spec: podShape.spec },
     },
   });
-  if (!state.get({ group: '', resource: 'services' }, namespace, 'prometheus-operated')) {
+  const governing = prom.kind === 'PrometheusAgent' ? 'prometheus-agent-operated' : 'prometheus-operated';
+  if (!state.get({ group: '', resource: 'services' }, namespace, governing)) {
     state.add({
       apiVersion: 'v1', kind: 'Service',
-      metadata: { name: 'prometheus-operated', namespace, labels: { 'operator.prometheus.io/name': name, 'managed-by': 'prometheus-operator' }, ownerReferences: [ownerRef(prom)] },
-      spec: { clusterIP: 'None', ports: [{ name: 'web', port: 9090, protocol: 'TCP', targetPort: 'web' }], selector: { 'app.kubernetes.io/name': 'prometheus' } },
+      metadata: { name: governing, namespace, labels: { 'operator.prometheus.io/name': name, 'managed-by': 'prometheus-operator' }, ownerReferences: [ownerRef(prom)] },
+      spec: { clusterIP: 'None', ports: [{ name: 'web', port: 9090, protocol: 'TCP', targetPort: 'web' }], selector: { 'app.kubernetes.io/name': appName } },
     });
   }
   runStatefulSet(state, sts, `${namespace}/${name}`, prom);

@@ -39,6 +39,7 @@ export const API_RESOURCES: readonly ApiResource[] = [
   { group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectaccessreviews', kind: 'SelfSubjectAccessReview', namespaced: false, createOnly: true },
   { group: 'authorization.k8s.io', version: 'v1', resource: 'subjectaccessreviews', kind: 'SubjectAccessReview', namespaced: false, createOnly: true },
   { group: 'monitoring.coreos.com', version: 'v1', resource: 'prometheuses', kind: 'Prometheus', namespaced: true, shortNames: ['prom'], categories: ['prometheus-operator'] },
+  { group: 'monitoring.coreos.com', version: 'v1alpha1', resource: 'prometheusagents', kind: 'PrometheusAgent', namespaced: true, shortNames: ['promagent'], categories: ['prometheus-operator'] },
   { group: 'monitoring.coreos.com', version: 'v1', resource: 'servicemonitors', kind: 'ServiceMonitor', namespaced: true, shortNames: ['smon'], categories: ['prometheus-operator'] },
   { group: 'monitoring.coreos.com', version: 'v1', resource: 'podmonitors', kind: 'PodMonitor', namespaced: true, shortNames: ['pmon'], categories: ['prometheus-operator'] },
   { group: 'monitoring.coreos.com', version: 'v1', resource: 'prometheusrules', kind: 'PrometheusRule', namespaced: true, shortNames: ['promrule'], categories: ['prometheus-operator'] },

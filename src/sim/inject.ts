@@ -6,6 +6,7 @@
  */
 import type { Container, Pod } from '../model/k8s.js';
 import { ANNOTATION, parseProxyConfig, userVolumeMounts } from '../model/istio.js';
+import { injectorMetadata } from '../model/injected.js';
 
 const PROXY_IMAGE = 'docker.io/istio/proxyv2:1.26.2';
 const ISTIO_VOLUMES = ['workload-socket', 'credential-socket', 'workload-certs', 'istio-envoy', 'istio-data', 'istio-podinfo', 'istio-token', 'istiod-ca-cert', 'istio-ca-crl'];
@@ -34,8 +35,7 @@ const fieldRef = (name: string, fieldPath: string) => ({ name, valueFrom: { fiel
 
 /** The pod after injection, for a pod owned by `owner` (`kubernetes://apis/apps/v1/namespaces/…`). */
 export function injectSidecar(pod: Pod, options: { trustDomain: string; workloadName: string; owner: string }): Pod {
-  const annotations = { ...(pod.metadata?.annotations ?? {}) };
-  const labels = { ...(pod.metadata?.labels ?? {}) };
+  const { labels, annotations } = injectorMetadata(pod.metadata, { workloadName: options.workloadName });
   const proxyConfigText = annotations[ANNOTATION.proxyConfig];
   const proxyConfig = proxyConfigText !== undefined ? parseProxyConfig(proxyConfigText) : undefined;
   const proxyConfigValue = proxyConfig?.ok ? proxyConfig.value : {};
@@ -44,18 +44,10 @@ export function injectSidecar(pod: Pod, options: { trustDomain: string; workload
   const ports = appContainers.flatMap((c) => c.ports ?? []);
   const name = pod.metadata?.name ?? options.workloadName;
 
-  const mergeMetrics = annotations[ANNOTATION.mergeMetrics] !== 'false' && annotations['prometheus.io/scrape'] !== 'false';
   Object.assign(annotations, {
-    'istio.io/rev': 'default',
     'kubectl.kubernetes.io/default-container': annotations['kubectl.kubernetes.io/default-container'] ?? appContainers[0]?.name ?? '',
     'kubectl.kubernetes.io/default-logs-container': appContainers[0]?.name ?? '',
-    ...(mergeMetrics ? { 'prometheus.io/path': '/stats/prometheus', 'prometheus.io/port': '15020', 'prometheus.io/scrape': 'true' } : {}),
     [ANNOTATION.status]: JSON.stringify({ initContainers: ['istio-init', 'istio-proxy'], containers: null, volumes: ISTIO_VOLUMES, imagePullSecrets: null, revision: 'default' }),
-  });
-  Object.assign(labels, {
-    'security.istio.io/tlsMode': 'istio',
-    'service.istio.io/canonical-name': labels['app.kubernetes.io/name'] ?? labels.app ?? options.workloadName,
-    'service.istio.io/canonical-revision': labels['app.kubernetes.io/version'] ?? labels.version ?? 'latest',
   });
 
   const resources = { limits: { cpu: '2', memory: '1Gi' }, requests: { cpu: '100m', memory: '128Mi' } };

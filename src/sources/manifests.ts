@@ -14,6 +14,7 @@ import type { KubeObject, Monitor, PeerAuthentication, Role, RoleBinding, Servic
 import type { TargetWorkload } from '../model/inventory.js';
 import { nameOf, namespaceOf } from '../model/k8s.js';
 import { sanitizeObject } from '../model/sanitize.js';
+import { templateAsInjected } from '../model/injected.js';
 import { podTemplateOf, prometheusPodsFromManifests, isPrometheusResource } from '../model/prometheus.js';
 import { matchesScraper, scraperPodsFromManifests } from '../model/scraper.js';
 import { withAlloySelection } from './scraper-configs.js';
@@ -236,7 +237,9 @@ export function manifestProviders(store: ResourceStore, parsed: ParseResult, sco
       known(
         objects.filter((o) => WORKLOAD_KINDS.has(o.kind ?? '')).flatMap((o): TargetWorkload[] => {
           const template = podTemplateOf(o);
-          return template ? [{ object: o, namespace: namespaceOf(o), template }] : [];
+          // Judged as the pods the injector makes: with the labels and annotations it adds to every injected pod.
+          const namespaceObject = ofKind('Namespace').find((n) => nameOf(n) === namespaceOf(o));
+          return template ? [{ object: o, namespace: namespaceOf(o), template: templateAsInjected(o, template, namespaceObject) }] : [];
         }),
         'no workload (Deployment, StatefulSet, Pod, …) in the manifests',
       ),

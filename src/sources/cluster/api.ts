@@ -52,6 +52,7 @@ export interface ApiResource {
 
 export const RESOURCES = {
   prometheuses: { group: 'monitoring.coreos.com', version: 'v1', plural: 'prometheuses', kind: 'Prometheus' },
+  prometheusAgents: { group: 'monitoring.coreos.com', version: 'v1alpha1', plural: 'prometheusagents', kind: 'PrometheusAgent' },
   serviceMonitors: { group: 'monitoring.coreos.com', version: 'v1', plural: 'servicemonitors', kind: 'ServiceMonitor' },
   podMonitors: { group: 'monitoring.coreos.com', version: 'v1', plural: 'podmonitors', kind: 'PodMonitor' },
   vmAgents: { group: 'operator.victoriametrics.com', version: 'v1beta1', plural: 'vmagents', kind: 'VMAgent' },

@@ -12,7 +12,7 @@ import { Unavailable } from '../../core/resources.js';
 import type { PodLayer, PrometheusPod } from '../../model/inventory.js';
 import type { KubeObject, Pod, PodTemplate, PrometheusResource } from '../../model/k8s.js';
 import { labelsOf, nameOf, namespaceOf } from '../../model/k8s.js';
-import { podFromPrometheusResource, prometheusContainerOf } from '../../model/prometheus.js';
+import { podFromPrometheusResource, prometheusContainerOf, statefulSetNameOf } from '../../model/prometheus.js';
 import { RESOURCES, type ApiResource } from './api.js';
 import type { ClusterReader } from './reader.js';
 import { discoverScrapers } from './scrapers.js';
@@ -42,7 +42,11 @@ export async function discoverPrometheus(reader: ClusterReader, scope: Scope): P
   let resources: PrometheusResource[] | Unavailable;
   const prometheusKind = !scope.kind || scope.kind === 'Prometheus';
   try {
-    resources = prometheusKind ? (await reader.listIfServed<PrometheusResource>(RESOURCES.prometheuses, scope.namespace, nameQuery(scope.name), SKIPPED)) ?? [] : [];
+    // Prometheus and PrometheusAgent (agent mode, served from operator 0.64): both run a Prometheus server.
+    const list = (resource: typeof RESOURCES.prometheuses | typeof RESOURCES.prometheusAgents, kind: string) =>
+      !scope.kind || scope.kind === kind ? reader.listIfServed<PrometheusResource>(resource, scope.namespace, nameQuery(scope.name), SKIPPED) : Promise.resolve([]);
+    const [servers, agents] = await Promise.all([list(RESOURCES.prometheuses, 'Prometheus'), list(RESOURCES.prometheusAgents, 'PrometheusAgent')]);
+    resources = [...(servers ?? []), ...(agents ?? [])];
   } catch (error) {
     if (!(error instanceof Unavailable)) throw error;
     resources = error;
@@ -101,13 +105,17 @@ async function operatorPods(reader: ClusterReader, namespace: string, crs: Prome
     reader.list<KubeObject>(RESOURCES.statefulSets, namespace, selector, SKIPPED),
     reader.list<Pod>(RESOURCES.pods, namespace, { ...selector, fieldSelector: RUNNING }, SKIPPED),
   ]);
+  // A Prometheus and a PrometheusAgent may share a name: the controller's kind (else the StatefulSet name) tells them apart.
   const crOf = (o: KubeObject) => {
-    const name = controllerOf(o, 'Prometheus')?.name ?? labelsOf(o)[OPERATOR_NAME_LABEL];
-    return crs.find((cr) => nameOf(cr) === name);
+    const owner = crs.find((cr) => controllerOf(o, cr.kind)?.name === nameOf(cr));
+    if (owner) return owner;
+    const named = crs.filter((cr) => labelsOf(o)[OPERATOR_NAME_LABEL] === nameOf(cr));
+    if (named.length <= 1) return named[0];
+    return named.find((cr) => [nameOf(o), controllerOf(o, 'StatefulSet')?.name].some((n) => n?.startsWith(statefulSetNameOf(cr))));
   };
   const out: PrometheusPod[] = [];
   for (const cr of crs) {
-    const resourceLayer: PodLayer = { kind: 'Prometheus', object: cr, podMetadata: cr.spec?.podMetadata };
+    const resourceLayer: PodLayer = { kind: cr.kind as PodLayer['kind'], object: cr, podMetadata: cr.spec?.podMetadata };
     const sets = statefulSets.filter((s) => crOf(s) === cr);
     const pods = running.filter((p) => crOf(p) === cr);
     for (const pod of pods) {
