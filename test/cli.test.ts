@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, runCli } from './helpers/cli.js';
+import { SEED } from './helpers/fixtures.js';
 
-const SEED = new URL('../../shared/examples/seed/', import.meta.url).pathname;
 /** a folder without manifests, beside a manifest file without objects */
 const EMPTY_DIR = (() => {
   const dir = mkdtempSync(join(tmpdir(), 'asm-prom-empty-'));
