@@ -126,7 +126,7 @@ describe('other commands', () => {
   it('answers as the kubectl plugin kubectl-asm_prom', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'asm-prom-plugin-'));
     const plugin = join(dir, 'kubectl-asm_prom');
-    symlinkSync(BIN.replace('asm-prom.js', 'kubectl-asm_prom.js'), plugin);
+    symlinkSync(BIN.replace('asm-prom.js', 'kubectl-asm_prom'), plugin);
     const { code, stdout } = await runCli(['--help'], { bin: plugin });
     expect(code).toBe(0);
     expect(stdout).toContain('kubectl asm-prom');

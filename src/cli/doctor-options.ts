@@ -7,7 +7,7 @@ import type { FailOn } from '../core/types.js';
 
 /** Flags that reach DoctorOptions under the same name and type. */
 type SameAsOptions = 'offline' | 'kubeconfig' | 'context' | 'namespace' | 'prometheus' | 'certsDir' | 'meshRoot' | 'targetIdentity'
-  | 'prometheusUrl' | 'only' | 'skip' | 'suppress' | 'concurrency' | 'verbose';
+  | 'prometheusUrl' | 'only' | 'skip' | 'suppress' | 'verbose';
 
 /** The doctor's flags as yargs parses them: the rest are text that toDoctorOptions checks and converts. */
 export interface DoctorFlags extends Partial<Pick<DoctorOptions, SameAsOptions>> {
@@ -19,6 +19,9 @@ export interface DoctorFlags extends Partial<Pick<DoctorOptions, SameAsOptions>>
   deadline?: string;
   now?: string;
   plugin?: string[];
+  /** text, so that a mistyped value is named as typed (yargs' number type turns `abc` into NaN) */
+  concurrency?: string | number;
+  allNamespaces?: boolean;
 }
 
 /** A path flag must name something that exists, of the right kind: --certs-dir a folder, --mesh-root and --kubeconfig files. */
@@ -56,8 +59,10 @@ export function toDoctorOptions(flags: DoctorFlags): DoctorOptions {
   }
   if (flags.prometheusUrl !== undefined && !/^https?:$/.test(URL.canParse(flags.prometheusUrl) ? new URL(flags.prometheusUrl).protocol : ''))
     throw new UsageError(`--prometheus-url ${flags.prometheusUrl}: expected an http:// or https:// URL`);
-  const concurrency = flags.concurrency ?? DEFAULT_OPTIONS.concurrency;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency ${flags.concurrency}: expected a whole number ≥ 1`);
+  const concurrencyText = String(flags.concurrency ?? DEFAULT_OPTIONS.concurrency).trim();
+  if (!/^[0-9]+$/.test(concurrencyText) || Number(concurrencyText) < 1 || !Number.isSafeInteger(Number(concurrencyText)))
+    throw new UsageError(`--concurrency${flags.concurrency === '' ? '' : ` ${flags.concurrency}`}: expected a whole number ≥ 1`);
+  const concurrency = Number(concurrencyText);
 
   const offline = flags.offline ?? false;
   if (offline && !filenames.length && !flags.certsDir && !flags.meshRoot && !targets.length && flags.prometheusUrl === undefined)
@@ -69,7 +74,8 @@ export function toDoctorOptions(flags: DoctorFlags): DoctorOptions {
     offline,
     kubeconfig: flags.kubeconfig,
     context: flags.context,
-    namespace: flags.namespace,
+    // As kubectl: with -A/--all-namespaces, -n is ignored.
+    namespace: flags.allNamespaces ? undefined : flags.namespace,
     prometheus: flags.prometheus,
     certsDir: flags.certsDir,
     meshRoot: flags.meshRoot,

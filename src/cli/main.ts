@@ -12,10 +12,13 @@ import { checksCommand } from './commands/checks.js';
 import { demoCommand } from './commands/demo.js';
 import { doctorCommand, doctorFlags } from './commands/doctor.js';
 import { explainCommand } from './commands/explain.js';
-import { lastWins } from './flag-kinds.js';
+import { lastWins, splitShortValues } from './flag-kinds.js';
 
 const asPlugin = basename(process.argv[1] ?? '').startsWith('kubectl-asm_prom');
 const scriptName = asPlugin ? 'kubectl asm-prom' : 'asm-prom';
+
+/** Doctor flags that demo refuses (they would point it away from its simulated cluster): left out of its --help. */
+const NOT_FOR_DEMO = ['filename', 'offline', 'kubeconfig', 'context'];
 
 type Handler = (argv: never) => Promise<number>;
 let pending: Promise<number> | undefined;
@@ -25,7 +28,7 @@ const run = (handler: Handler) => (argv: any): void => {
 };
 
 async function main(): Promise<number> {
-  await yargs(hideBin(process.argv))
+  await yargs(splitShortValues(hideBin(process.argv)))
     .scriptName(scriptName)
     .usage(`$0 <command> [flags]\n\nDiagnose Prometheus scraping in an Istio / ASM mesh with strict mTLS.`)
     .command('doctor', 'diagnose Prometheus-over-mTLS scraping (the main job)', (y) => doctorFlags(y), run(doctorCommand as Handler))
@@ -35,9 +38,9 @@ async function main(): Promise<number> {
       y.positional('text', { type: 'string', demandOption: true, describe: "the target's lastError" })
         .option('output', { ...lastWins, alias: 'o', choices: ['human', 'json'] as const, default: 'human' as const }), run(explainCommand as Handler))
     .command('demo [scenario]', 'start a simulated mesh on loopback and run doctor against it', (y) =>
-      doctorFlags(y.positional('scenario', { type: 'string', describe: 'scenario name (see --list)' }))
+      NOT_FOR_DEMO.reduce((d, flag) => d.hide(flag), doctorFlags(y.positional('scenario', { type: 'string', describe: 'scenario name (see --list)' }))
         .option('list', { type: 'boolean', describe: 'name the scenarios' })
-        .option('keep', { type: 'boolean', describe: 'leave the simulated mesh running and print its kubeconfig' }), run(demoCommand as Handler))
+        .option('keep', { type: 'boolean', describe: 'leave the simulated mesh running and print its kubeconfig' })), run(demoCommand as Handler))
     .demandCommand(1, 'name a command: doctor, checks, explain or demo')
     .strict()
     .version(VERSION)
