@@ -1,7 +1,8 @@
 /**
  * The installed package works: the project is packed as `npm pack` makes it, the tarball is
- * installed with `--omit=dev` into a temporary prefix (as `npm install -g` does for a user), and the
- * commands run from there, away from the repository and its devDependencies.
+ * installed with `--omit=dev` into a temporary prefix by the image's build script
+ * (scripts/docker-steps.sh, as `npm install -g` does for a user), and the commands run from there,
+ * away from the repository and its devDependencies.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -23,12 +24,14 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
 /** npm may take a while to fetch the dependencies on a cold cache: the test owns a generous limit. */
 const INSTALL_TIMEOUT_MS = 300_000;
 
-function npm(args: string[], cwd: string): Promise<string> {
+function exec(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('npm', args, { cwd, timeout: INSTALL_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' } },
-      (error, stdout, stderr) => (error ? reject(new Error(`npm ${args.join(' ')}: ${error.message}\n${stderr}`)) : resolve(stdout)));
+    execFile(command, args, { cwd: ROOT, timeout: INSTALL_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false', ...env } },
+      (error, stdout, stderr) => (error ? reject(new Error(`${command} ${args.join(' ')}: ${error.message}\n${stderr}`)) : resolve(stdout)));
   });
 }
+const npm = (args: string[]) => exec('npm', args);
+const sh = (args: string[], env: NodeJS.ProcessEnv) => exec('sh', args, env);
 
 /** The bare module names the built code imports (node: built-ins aside). */
 function runtimeImports(): string[] {
@@ -68,22 +71,30 @@ describe('the packed tarball, installed with --omit=dev into a temporary prefix'
   const work = mkdtempSync(join(tmpdir(), 'asm-prom-pack-'));
   const prefix = join(work, 'prefix');
   let files: { path: string; mode: number }[] = [];
+  let installLog = '';
   const installed = (bin: string, args: string[]) =>
     runCli(args, { bin: join(prefix, 'bin', bin), env: { PATH: `${join(prefix, 'bin')}:${process.env.PATH}` }, timeoutMs: 120_000 });
 
   beforeAll(async () => {
     // --ignore-scripts: `npm test` has just built dist/; rebuilding here would pull dist/ from under the other test files.
-    const [packed] = JSON.parse(await npm(['pack', '--ignore-scripts', '--json', '--pack-destination', work], ROOT)) as { filename: string; files: { path: string; mode: number }[] }[];
+    const [packed] = JSON.parse(await npm(['pack', '--ignore-scripts', '--json', '--pack-destination', work])) as { filename: string; files: { path: string; mode: number }[] }[];
     files = packed!.files;
-    await npm(['install', '--global', '--prefix', prefix, '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', join(work, packed!.filename)], work);
+    // Installed as the image installs it: scripts/docker-steps.sh runs `npm install --global --prefix PREFIX
+    // --omit=dev TARBALL` and checks both commands and openssl; its OS steps (apt-get) are the image's only.
+    installLog = await sh(['scripts/docker-steps.sh', join(work, packed!.filename), prefix], { ASM_PROM_OS_STEPS: 'skip', npm_config_prefer_offline: 'true' });
   }, INSTALL_TIMEOUT_MS * 2);
 
   it('holds the built code, both commands, the docs, the scenarios and the licence, and no source map, test or TypeScript source', () => {
     const paths = files.map((f) => f.path);
-    for (const want of ['LICENSE', 'README.md', 'package.json', 'bin/asm-prom.js', 'bin/kubectl-asm_prom', 'dist/cli.js', 'dist/index.js', 'docs/checks.md', 'src/sim/scenarios/healthy.yaml'])
+    for (const want of ['LICENSE', 'README.md', 'package.json', 'bin/asm-prom.js', 'bin/kubectl-asm_prom', 'dist/cli.js', 'dist/index.js', 'docs/checks.md', 'docs/in-cluster.md', 'deploy/in-cluster/job.yaml', 'deploy/in-cluster/rbac.yaml', 'src/sim/scenarios/healthy.yaml'])
       expect(paths, want).toContain(want);
     expect(paths.filter((p) => p.endsWith('.map') || p.startsWith('test/') || (p.endsWith('.ts') && !p.endsWith('.d.ts')))).toEqual([]);
     for (const bin of Object.values(pkg.bin)) expect(files.find((f) => f.path === bin)!.mode & 0o111, bin).toBe(0o111);
+  });
+
+  it('installs as the image does (scripts/docker-steps.sh), which checks both commands and openssl', () => {
+    expect(installLog.split('\n')).toContain(pkg.version);
+    expect(installLog).toMatch(/^OpenSSL \d/m);
   });
 
   it('asm-prom --version', async () => {
@@ -106,7 +117,7 @@ describe('the packed tarball, installed with --omit=dev into a temporary prefix'
     expect([0, 1]).toContain(code);
     expect(report.checks.filter((c) => c.status === 'crash')).toEqual([]);
     expect(report.checks.filter((c) => c.status === 'pass').length).toBeGreaterThan(10);
-  });
+  }, 150_000);
 
   it('asm-prom explain a lastError', async () => {
     const { code, stdout } = await installed('asm-prom', ['explain', 'remote error: tls: unknown certificate authority']);
