@@ -58,6 +58,12 @@ describe('package.json', () => {
     expect(pkg.engines.node).toBe('^20.19.0 || ^22.12.0 || >=23');
   });
 
+  it('has no script that an install of the tarball would run (npm 11 warns of each; dist/ is built by prepack)', () => {
+    const scripts = (pkg as unknown as { scripts: Record<string, string> }).scripts;
+    expect(Object.keys(scripts).filter((s) => ['preinstall', 'install', 'postinstall', 'prepare'].includes(s))).toEqual([]);
+    expect(scripts.prepack).toBe('node scripts/build.mjs');
+  });
+
   it('ships the licence it names', () => {
     expect(pkg.license).toBe('Apache-2.0');
     const text = readFileSync(join(ROOT, 'LICENSE'), 'utf8');
