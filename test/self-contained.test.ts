@@ -3,7 +3,7 @@
  * reads from a sibling folder of the workspace or from a developer's home, and no symlink leads out
  * of the repository (upstream material is vendored under test/fixtures/upstream, with provenance).
  */
-import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -60,5 +60,24 @@ describe('a clone with nothing beside it', () => {
     for (const line of ['../sh' + 'ared/upstream/x.pem', "'/wo" + "rk/shared/x'", '"/ho' + 'me/me/x"', 'C:' + '\\Users\\me']) expect(OUTSIDE.test(line), line).toBe(true);
     for (const line of ['/etc/prom-certs/root-cert.pem', '/var/run/secrets/istio', 'sidecar.istio.io/userVolumeMount', 'a shared volume', 'https://example.com/home/x'])
       expect(OUTSIDE.test(line), line).toBe(false);
+  });
+});
+
+describe('the docs tell users to run only what exists', () => {
+  const docs = ['README.md', 'examples/README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)]
+    .filter((f) => existsSync(join(ROOT, f)))
+    .map((f) => ({ file: f, text: readFileSync(join(ROOT, f), 'utf8') }));
+  const scripts = Object.keys((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts);
+
+  it('never npx: asm-prom is not on the npm registry, and the name is anyone\'s to claim', () => {
+    expect(docs.filter((d) => /\bnpx\b/.test(d.text)).map((d) => d.file)).toEqual([]);
+  });
+
+  it('names only npm scripts that package.json has, and files of bin/, scripts/ and deploy/ (manifests) that exist', () => {
+    const missing = docs.flatMap(({ file, text }) => [
+      ...[...text.matchAll(/\bnpm run ([\w:-]+)/g)].filter((m) => !scripts.includes(m[1]!)).map((m) => `${file}: npm run ${m[1]}`),
+      ...[...text.matchAll(/(?<![\w/.-])(bin\/[\w.-]*\w|scripts\/[\w.-]+\.\w+|deploy\/[\w./-]+\.ya?ml)/g)].filter((m) => !existsSync(join(ROOT, m[1]!))).map((m) => `${file}: ${m[1]}`),
+    ]);
+    expect(missing).toEqual([]);
   });
 });
