@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { verifyChain } from '../dist/index.js';
 
-const DEFAULT_SUITE = new URL('../../shared/upstream/x509-limbo/at-1ff9a430/limbo.json', import.meta.url).pathname;
+const DEFAULT_SUITE = new URL('../test/fixtures/upstream/x509-limbo/at-1ff9a430/limbo.json', import.meta.url).pathname;
 const args = process.argv.slice(2);
 const verbose = args.includes('--verbose');
 const suitePath = args.find((a) => !a.startsWith('--')) ?? DEFAULT_SUITE;

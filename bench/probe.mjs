@@ -18,7 +18,7 @@ const TIMEOUT_MS = 5_000;
 const MAX_RATIO = 4;
 
 // Istio's own sample workload certificates: foo serves, bar is "Prometheus"; both under root-cert.pem.
-const SAMPLES = new URL('../../shared/upstream/istio/samples/certs/', import.meta.url).pathname;
+const SAMPLES = new URL('../test/fixtures/upstream/istio/samples/certs/', import.meta.url).pathname;
 const read = (name) => readFileSync(join(SAMPLES, name), 'utf8');
 const root = read('root-cert.pem');
 const server = { cert: read('workload-foo-cert.pem'), key: read('workload-foo-key.pem') };

@@ -1,6 +1,7 @@
 // Bundles the CLI and the library entry with esbuild. Packages stay external so that
 // @kubernetes/client-node is still imported lazily, only when a cluster is contacted.
-// Type checking is a separate step (`npm run typecheck`).
+// Type checking is a separate step (`npm run typecheck`). Source maps only when asked
+// (`node scripts/build.mjs --sourcemap`, or ASM_PROM_SOURCEMAP=1): the packed tarball carries none.
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
 
@@ -19,7 +20,7 @@ await build({
   format: 'esm',
   target: 'node20',
   packages: 'external',
-  sourcemap: true,
+  sourcemap: process.argv.includes('--sourcemap') || process.env.ASM_PROM_SOURCEMAP === '1',
   define: { __ASM_PROM_VERSION__: JSON.stringify(version) },
   logLevel: 'warning',
 });

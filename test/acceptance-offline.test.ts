@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Mint } from './certs-mint.js';
 import { runCli } from './helpers/cli.js';
+import { SEED } from './helpers/fixtures.js';
 
-const SEED = new URL('../../shared/examples/seed/', import.meta.url).pathname;
 const SAMPLE_CERTS = new URL('./checks/certs.key-match/pass-samples-foo/certs/', import.meta.url).pathname;
 const tmp = () => mkdtempSync(join(tmpdir(), 'asm-prom-acceptance-'));
 

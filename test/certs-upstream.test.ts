@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDoctorArgs } from '../src/cli/parse.js';
 import { runDoctor } from '../src/index.js';
+import { upstream } from './helpers/fixtures.js';
 
-const ISTIO = new URL('../../shared/upstream/istio/', import.meta.url).pathname;
+const ISTIO = upstream('istio');
 const TESTDATA = ['default', 'dns', 'mountedcerts-client', 'mountedcerts-server', 'pilot'].map((name) => ({
   name: `tests/testdata/certs/${name}`, dir: join(ISTIO, 'tests/testdata/certs', name), meshRoot: join(ISTIO, 'tests/testdata/certs', name, 'root-cert.pem'),
 }));

@@ -1,6 +1,6 @@
 /**
- * The lastError classifier over every wording recorded in ../shared/research/failure-modes.md and
- * platform-notes.md: each text must name the expected code first, and the others among its causes.
+ * The lastError classifier over every wording recorded in the project's research notes (failure-modes.md and
+ * platform-notes.md): each text must name the expected code first, and the others among its causes.
  */
 import { describe, expect, it } from 'vitest';
 import { ALL_CODES } from '../src/core/codes.js';

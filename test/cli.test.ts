@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, runCli } from './helpers/cli.js';
+import { SEED } from './helpers/fixtures.js';
 
-const SEED = new URL('../../shared/examples/seed/', import.meta.url).pathname;
 /** a folder without manifests, beside a manifest file without objects */
 const EMPTY_DIR = (() => {
   const dir = mkdtempSync(join(tmpdir(), 'asm-prom-empty-'));
@@ -126,7 +126,7 @@ describe('other commands', () => {
   it('answers as the kubectl plugin kubectl-asm_prom', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'asm-prom-plugin-'));
     const plugin = join(dir, 'kubectl-asm_prom');
-    symlinkSync(BIN.replace('asm-prom.js', 'kubectl-asm_prom.js'), plugin);
+    symlinkSync(BIN.replace('asm-prom.js', 'kubectl-asm_prom'), plugin);
     const { code, stdout } = await runCli(['--help'], { bin: plugin });
     expect(code).toBe(0);
     expect(stdout).toContain('kubectl asm-prom');

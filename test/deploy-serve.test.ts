@@ -13,11 +13,13 @@ import { runCli } from './helpers/cli.js';
 import { peer } from './helpers/peers.js';
 
 const DEPLOY = new URL('../deploy/serve/', import.meta.url).pathname;
+// the ClusterRole that deploy/serve/rbac.yaml binds: applied beside it, as docs/continuous.md says
+const CLUSTER_ROLE = new URL('../deploy/in-cluster/rbac.yaml', import.meta.url).pathname;
 const kubectlBin = peer('kubectl', 'kubectl apply --dry-run of deploy/serve');
 
 describe('deploy/serve', () => {
   it('passes asm-prom doctor -f with no warning or error', async () => {
-    const result = await runCli(['doctor', '-f', DEPLOY, '-o', 'json', '--fail-on', 'warning']);
+    const result = await runCli(['doctor', '-f', CLUSTER_ROLE, '-f', DEPLOY, '-o', 'json', '--fail-on', 'warning']);
     const report = JSON.parse(result.stdout) as { findings: { code: string; severity: string }[]; exitCode: number };
     expect(report.findings.filter((f) => f.severity !== 'info')).toEqual([]);
     expect(result.code).toBe(0);
@@ -32,7 +34,7 @@ describe('deploy/serve', () => {
 
     it('accepts every object', async () => {
       const { stdout } = await promisify(execFile)(kubectlBin!, ['--kubeconfig', mesh.kubeconfigPath, '--cache-dir', mkdtempSync(join(tmpdir(), 'kubectl-cache-')),
-        'apply', '--dry-run=client', '--validate=false', '-f', DEPLOY], { timeout: 30_000 });
+        'apply', '--dry-run=client', '--validate=false', '-f', CLUSTER_ROLE, '-f', DEPLOY], { timeout: 30_000 });
       expect(stdout.trim().split('\n').sort()).toEqual([
         'clusterrole.rbac.authorization.k8s.io/asm-prom-doctor created (dry run)',
         'clusterrolebinding.rbac.authorization.k8s.io/asm-prom-doctor created (dry run)',

@@ -1,16 +1,18 @@
 /**
- * asm-prom's monitor schema against the operator's own CRDs (v0.93.0, ../shared/upstream): every
+ * asm-prom's monitor schema against the operator's own CRDs (v0.93.0, vendored in test/fixtures/upstream): every
  * field the CRD gives a spec, an endpoint or a tlsConfig must be known to asm-prom with the same
  * type, and asm-prom must know no field the CRD lacks. A new operator release that adds or retypes
  * a field makes this test fail until src/model/monitor-schema.ts follows.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { monitorSchema, validateMonitor } from '../src/model/monitor-schema.js';
 import type { MonitorKind } from '../src/model/selectors.js';
+import { SEED, upstream } from './helpers/fixtures.js';
 
-const UPSTREAM = '/work/shared/upstream/prometheus-operator/';
+const UPSTREAM = upstream('prometheus-operator/');
 const CRD_FILES: Record<MonitorKind, string> = {
   ServiceMonitor: 'example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml',
   PodMonitor: 'example/prometheus-operator-crd/monitoring.coreos.com_podmonitors.yaml',
@@ -99,7 +101,7 @@ describe('validateMonitor', () => {
   const docs = (path: string) => parseAllDocuments(readFileSync(path, 'utf8')).map((d) => d.toJS() as Record<string, unknown>);
 
   it("rejects the seed's ServiceMonitor (iVersion typo) with the paths of its errors", () => {
-    const [seed] = docs('/work/shared/examples/seed/service-monitor.yaml');
+    const [seed] = docs(join(SEED, 'service-monitor.yaml'));
     expect(validateMonitor('ServiceMonitor', seed)).toEqual(['apiVersion: required', 'iVersion: unknown field (did you mean apiVersion?)']);
   });
 

@@ -6,10 +6,10 @@ import type { KubeObject, PeerAuthentication, PodTemplate } from '../src/model/k
 import {
   inboundCaptured, istioPortProtocol, isIstioHttpPort, mtlsModeFor, mtlsModeOrUnknown, resolveMtlsMode, sidecarVerdict,
 } from '../src/model/mtls.js';
+import { upstream as vendored } from './helpers/fixtures.js';
 
-const ISTIO = '/work/shared/upstream/istio/';
 function upstream(path: string, namespace?: string): PeerAuthentication[] {
-  const policies = parseAllDocuments(readFileSync(ISTIO + path, 'utf8')).map((d) => d.toJS() as PeerAuthentication | null);
+  const policies = parseAllDocuments(readFileSync(vendored(`istio/${path}`), 'utf8')).map((d) => d.toJS() as PeerAuthentication | null);
   // Upstream files may end with `---`: an empty document.
   return policies.filter((pa): pa is PeerAuthentication => pa !== null).map((pa) => (namespace ? { ...pa, metadata: { ...pa.metadata, namespace } } : pa));
 }

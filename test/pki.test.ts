@@ -9,9 +9,9 @@ import {
 } from '../src/pki/index.js';
 import { readCertsDir, type CertFs } from '../src/sources/cert-files.js';
 import { Mint } from './certs-mint.js';
+import { upstream } from './helpers/fixtures.js';
 
-const UPSTREAM = new URL('../../shared/upstream/', import.meta.url).pathname;
-const read = (path: string) => readFileSync(`${UPSTREAM}${path}`, 'utf8');
+const read = (path: string) => readFileSync(upstream(path), 'utf8');
 const samples = (file: string) => read(`istio/samples/certs/${file}`);
 const dns = (file: string) => read(`istio/tests/testdata/certs/dns/${file}`);
 
@@ -120,7 +120,7 @@ describe('the cert-files source', () => {
     },
     stat: async () => ({ mode: 0o100600, uid: 1337 }),
   };
-  const dir = `${UPSTREAM}istio/tests/testdata/certs/dns`;
+  const dir = upstream('istio/tests/testdata/certs/dns');
 
   it('reads a folder: ok files with their text, an unreadable one with mode, owner and reader', async () => {
     const set = await readCertsDir(dir, unreadableKey);

@@ -8,7 +8,7 @@ import { SCRAPER_KINDS, type ScraperKind } from '../model/scraper.js';
 
 /** Flags that reach DoctorOptions under the same name and type. */
 type SameAsOptions = 'offline' | 'kubeconfig' | 'context' | 'namespace' | 'prometheus' | 'certsDir' | 'meshRoot' | 'targetIdentity'
-  | 'prometheusUrl' | 'only' | 'skip' | 'suppress' | 'concurrency' | 'verbose';
+  | 'prometheusUrl' | 'only' | 'skip' | 'suppress' | 'verbose';
 
 /** The doctor's flags as yargs parses them: the rest are text that toDoctorOptions checks and converts. */
 export interface DoctorFlags extends Partial<Pick<DoctorOptions, SameAsOptions>> {
@@ -21,6 +21,9 @@ export interface DoctorFlags extends Partial<Pick<DoctorOptions, SameAsOptions>>
   now?: string;
   plugin?: string[];
   scraper?: string;
+  /** text, so that a mistyped value is named as typed (yargs' number type turns `abc` into NaN) */
+  concurrency?: string | number;
+  allNamespaces?: boolean;
 }
 
 /** A path flag must name something that exists, of the right kind: --certs-dir a folder, --mesh-root and --kubeconfig files. */
@@ -58,8 +61,10 @@ export function toDoctorOptions(flags: DoctorFlags): DoctorOptions {
   }
   if (flags.prometheusUrl !== undefined && !/^https?:$/.test(URL.canParse(flags.prometheusUrl) ? new URL(flags.prometheusUrl).protocol : ''))
     throw new UsageError(`--prometheus-url ${flags.prometheusUrl}: expected an http:// or https:// URL`);
-  const concurrency = flags.concurrency ?? DEFAULT_OPTIONS.concurrency;
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency ${flags.concurrency}: expected a whole number ≥ 1`);
+  const concurrencyText = String(flags.concurrency ?? DEFAULT_OPTIONS.concurrency).trim();
+  if (!/^[0-9]+$/.test(concurrencyText) || Number(concurrencyText) < 1 || !Number.isSafeInteger(Number(concurrencyText)))
+    throw new UsageError(`--concurrency${flags.concurrency === '' ? '' : ` ${flags.concurrency}`}: expected a whole number ≥ 1`);
+  const concurrency = Number(concurrencyText);
 
   const scraper = parseScraperFlag(flags.scraper, flags.prometheus);
 
@@ -73,7 +78,8 @@ export function toDoctorOptions(flags: DoctorFlags): DoctorOptions {
     offline,
     kubeconfig: flags.kubeconfig,
     context: flags.context,
-    namespace: flags.namespace,
+    // As kubectl: with -A/--all-namespaces, -n is ignored.
+    namespace: flags.allNamespaces ? undefined : flags.namespace,
     prometheus: scraper?.name,
     ...(scraper ? { scraperKind: scraper.kind } : {}),
     certsDir: flags.certsDir,

@@ -13,10 +13,15 @@ import { demoCommand } from './commands/demo.js';
 import { doctorCommand, doctorFlags } from './commands/doctor.js';
 import { explainCommand } from './commands/explain.js';
 import { serveCommand, serveFlags } from './commands/serve.js';
-import { lastWins } from './flag-kinds.js';
+import { lastWins, splitShortValues } from './flag-kinds.js';
 
 const asPlugin = basename(process.argv[1] ?? '').startsWith('kubectl-asm_prom');
 const scriptName = asPlugin ? 'kubectl asm-prom' : 'asm-prom';
+
+/** Doctor flags that demo refuses (they would point it away from its simulated cluster): left out of its --help. */
+const NOT_FOR_DEMO = ['filename', 'offline', 'kubeconfig', 'context'];
+/** Doctor flags that serve refuses (it diagnoses the cluster it runs against, on a loop; see commands/serve.ts). */
+const NOT_FOR_SERVE = ['filename', 'offline', 'certs-dir', 'target', 'target-identity', 'now', 'output', 'fail-on'];
 
 type Handler = (argv: never) => Promise<number>;
 let pending: Promise<number> | undefined;
@@ -26,7 +31,7 @@ const run = (handler: Handler) => (argv: any): void => {
 };
 
 async function main(): Promise<number> {
-  await yargs(hideBin(process.argv))
+  await yargs(splitShortValues(hideBin(process.argv)))
     .scriptName(scriptName)
     .usage(`$0 <command> [flags]\n\nDiagnose Prometheus scraping in an Istio / ASM mesh with strict mTLS.`)
     .command('doctor', 'diagnose Prometheus-over-mTLS scraping (the main job)', (y) => doctorFlags(y), run(doctorCommand as Handler))
@@ -36,10 +41,10 @@ async function main(): Promise<number> {
       y.positional('text', { type: 'string', demandOption: true, describe: "the target's lastError" })
         .option('output', { ...lastWins, alias: 'o', choices: ['human', 'json'] as const, default: 'human' as const }), run(explainCommand as Handler))
     .command('demo [scenario]', 'start a simulated mesh on loopback and run doctor against it', (y) =>
-      doctorFlags(y.positional('scenario', { type: 'string', describe: 'scenario name (see --list)' }))
+      NOT_FOR_DEMO.reduce((d, flag) => d.hide(flag), doctorFlags(y.positional('scenario', { type: 'string', describe: 'scenario name (see --list)' }))
         .option('list', { type: 'boolean', describe: 'name the scenarios' })
-        .option('keep', { type: 'boolean', describe: 'leave the simulated mesh running and print its kubeconfig' }), run(demoCommand as Handler))
-    .command('serve', 'run the doctor on an interval and serve its findings as Prometheus metrics', (y) => serveFlags(doctorFlags(y)), run(serveCommand as Handler))
+        .option('keep', { type: 'boolean', describe: 'leave the simulated mesh running and print its kubeconfig' })), run(demoCommand as Handler))
+    .command('serve', 'run the doctor on an interval and serve its findings as Prometheus metrics', (y) => NOT_FOR_SERVE.reduce((d, flag) => d.hide(flag), serveFlags(doctorFlags(y))), run(serveCommand as Handler))
     .demandCommand(1, 'name a command: doctor, checks, explain, demo or serve')
     .strict()
     .version(VERSION)

@@ -1,7 +1,7 @@
 /**
  * The lastError classifier: from the text Prometheus shows for a target (or logs when it fails to
  * build a scrape pool) to the finding codes that cause it, most likely first, each with a one-line why.
- * Every wording is from ../shared/research/failure-modes.md and platform-notes.md (Prometheus 2.42
+ * Every wording is from the project's research notes, failure-modes.md and platform-notes.md (Prometheus 2.42
  * measured), across prometheus/common versions, with or without Go's `Get "<url>": ` prefix.
  * Used by TARGET_DOWN and by `asm-prom explain`.
  */

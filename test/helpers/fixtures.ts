@@ -5,13 +5,21 @@
  *
  *   # expect: CODE Kind/namespace/name      (subject globs; `*` for any subject)
  *   # args: --certs-dir {dir}/certs --now 2026-01-01T00:00:00Z   ({dir} is the case folder)
+ *   # args: --mesh-root {fixtures}/upstream/istio/samples/certs/root-cert.pem   ({fixtures} is test/fixtures)
  *
  * A folder case without `args:` runs `-f` on the folder's manifests (every *.yaml in it).
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const CHECK_FIXTURES = new URL('../checks/', import.meta.url).pathname;
+/** test/fixtures: vendored upstream files (with their provenance) and the seed's manifests. */
+export const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url)).replace(/\/$/, '');
+/** A vendored upstream file or folder, by `<source>/<upstream path>` (test/fixtures/upstream/). */
+export const upstream = (path = ''): string => join(FIXTURES, 'upstream', path);
+/** The seed's manifests (test/fixtures/seed/). */
+export const SEED = join(FIXTURES, 'seed');
 
 export interface FixtureCase {
   checkId: string;
@@ -40,7 +48,7 @@ export function loadFixtureCases(root = CHECK_FIXTURES): FixtureCase[] {
       });
       const argLine = lines.find((l) => l.startsWith('args:'));
       const args = argLine
-        ? argLine.slice('args:'.length).trim().split(/\s+/).map((a) => a.replaceAll('{dir}', path))
+        ? argLine.slice('args:'.length).trim().split(/\s+/).map((a) => a.replaceAll('{dir}', path).replaceAll('{fixtures}', FIXTURES))
         : ['-f', path];
       cases.push({ checkId, name: entry, kind: m[1] as 'pass' | 'fail', args, expect });
     }

@@ -14,6 +14,7 @@ export function doctorFlags<T>(y: Argv<T>) {
     .option('kubeconfig', { ...lastWins, type: 'string', describe: 'kubeconfig file, as kubectl' })
     .option('context', { ...lastWins, type: 'string', describe: 'kubeconfig context' })
     .option('namespace', { ...lastWins, alias: 'n', type: 'string', describe: 'look for Prometheus only in this namespace' })
+    .option('all-namespaces', { ...lastWins, alias: 'A', type: 'boolean', describe: 'look for Prometheus in every namespace (the default; as kubectl, -n is then ignored)' })
     .option('prometheus', { ...lastWins, type: 'string', describe: 'a Prometheus resource (or pod) name: the same as --scraper Prometheus/NAME' })
     .option('scraper', { ...lastWins, type: 'string', describe: 'the scraper to diagnose: Prometheus/NAME, PrometheusAgent/NAME, VMAgent/NAME, Alloy/NAME, OpenTelemetryCollector/NAME' })
     .option('certs-dir', { ...lastWins, type: 'string', describe: 'read root-cert.pem, cert-chain.pem, key.pem from this directory' })
@@ -29,7 +30,7 @@ export function doctorFlags<T>(y: Argv<T>) {
     .option('fail-on', { ...lastWins, choices: ['error', 'warning', 'never'] as const, default: 'error' as const, describe: 'lowest severity that makes the exit code 1' })
     .option('timeout', { ...lastWins, type: 'string', default: '5s', describe: 'limit for each network step' })
     .option('deadline', { ...lastWins, type: 'string', default: '120s', describe: 'limit for the whole run' })
-    .option('concurrency', { ...lastWins, type: 'number', default: 32, describe: 'handshakes and API calls in flight' })
+    .option('concurrency', { ...lastWins, type: 'string', default: '32', describe: 'handshakes and API calls in flight (a whole number)' })
     .option('now', { ...lastWins, type: 'string', describe: 'judge certificate validity at this RFC 3339 time' })
     .option('verbose', { ...lastWins, alias: 'v', type: 'boolean', describe: 'show the evidence of every finding' })
     .option('plugin', { type: 'string', ...repeatable, describe: 'load extra checks from a module (file or package; repeatable)' });
