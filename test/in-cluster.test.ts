@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { startSimulatedMesh, type SimulatedMesh } from '../src/sim/index.js';
+import { RESOURCES } from '../src/sources/cluster/api.js';
 import { runCli } from './helpers/cli.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -67,7 +68,7 @@ describe('the manifests of docs/in-cluster.md (deploy/in-cluster/)', () => {
     expect(binding.subjects).toEqual([expect.objectContaining({ name: pod.serviceAccountName, namespace: byKind('ServiceAccount').metadata.namespace })]);
   });
 
-  it('keep the ClusterRole minimal: get and list, exec (create) only, no Secrets, one ConfigMap', () => {
+  it('keep the ClusterRole minimal: get and list, exec (create) only, no Secrets; and cover every resource the cluster source reads', () => {
     const rules = (byKind('ClusterRole') as unknown as { rules: { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] }[] }).rules;
     const all = rules.flatMap((r) => r.resources.map((res) => ({ ...r, res })));
     expect(all.map((r) => r.res)).not.toContain('secrets');
@@ -75,7 +76,9 @@ describe('the manifests of docs/in-cluster.md (deploy/in-cluster/)', () => {
       if (r.res === 'pods/exec') expect(r.verbs).toEqual(['create']);
       else expect(r.verbs.every((v) => v === 'get' || v === 'list'), `${r.res}: ${r.verbs.join(',')}`).toBe(true);
     }
-    expect(all.find((r) => r.res === 'configmaps')?.resourceNames).toEqual(['istio-ca-root-cert']);
+    const granted = new Set(all.flatMap((r) => r.apiGroups.map((g) => `${r.res}.${g}`)));
+    const read = Object.values(RESOURCES).map((r) => `${r.plural}.${r.group}`);
+    expect(read.filter((r) => !granted.has(r))).toEqual([]);
   });
 
   it('pass asm-prom doctor -f: no finding about them, no crash', async () => {

@@ -7,8 +7,8 @@
  * STARTUP_RACE where the review says the race is not real.
  *
  * The configuration files themselves are third-party data and are not committed here: each is looked
- * for, byte for byte (sha256), in the case folder, in $ASM_PROM_REAL_WORLD_DATA/<case>/, or in
- * ../shared/real-world/<case>/ beside the clone. A case whose files are nowhere is skipped, and says so.
+ * for, byte for byte (sha256), in the case folder or in $ASM_PROM_REAL_WORLD_DATA/<case>/. A case whose
+ * files are nowhere is skipped, and says so.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -51,7 +51,7 @@ interface Finding {
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CORPUS = join(ROOT, 'test', 'real-world');
-const DATA_DIRS = [process.env.ASM_PROM_REAL_WORLD_DATA, join(ROOT, '..', 'shared', 'real-world')].filter((d): d is string => !!d);
+const DATA_DIRS = [process.env.ASM_PROM_REAL_WORLD_DATA].filter((d): d is string => !!d);
 
 const cases = readdirSync(CORPUS, { withFileTypes: true })
   .filter((e) => e.isDirectory())
