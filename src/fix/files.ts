@@ -82,6 +82,12 @@ export function editFile(text: string, file: string, line: number, before: KubeO
   if (contents) {
     contents.commentBefore = null;
     contents.spaceBefore = false;
+    // a comment above the first key is text before the document's content: it stays where it is
+    const firstKey = isMap(doc.contents) ? (doc.contents.items[0]?.key as { commentBefore?: string | null; spaceBefore?: boolean } | undefined) : undefined;
+    if (firstKey && typeof firstKey === 'object') {
+      firstKey.commentBefore = null;
+      firstKey.spaceBefore = false;
+    }
   }
   const original = text.slice(start, end);
   let body = doc.toString({ lineWidth: 0, indentSeq: indentsSequences(original) });

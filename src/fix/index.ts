@@ -15,7 +15,7 @@ import type { KubeObject } from '../model/k8s.js';
 import { nameOf, namespaceOf } from '../model/k8s.js';
 import { appendObjects, editFile, readText, writeFixDir } from './files.js';
 import { FixInventory, sameObject } from './inventory.js';
-import { kubectlPatch } from './kubectl.js';
+import { kubectlApply, kubectlPatch } from './kubectl.js';
 import { applyPatch } from './patch.js';
 import { isManualResult } from './recipes/common.js';
 import { fixOf } from './table.js';
@@ -104,7 +104,7 @@ export async function attachFixes(run: FixRun): Promise<void> {
         fix = {
           target: { kind: first.kind!, ...(CLUSTER_SCOPED.has(first.kind!) ? {} : { namespace: namespaceOf(first) }), name: nameOf(first) },
           patchType: 'merge', patch: fresh.length === 1 ? first : { apiVersion: 'v1', kind: 'List', items: fresh },
-          kubectl: proposal.kubectl, verified: false, remaining: [], create: true,
+          kubectl: kubectlApply(fresh), verified: false, remaining: [], create: true,
         };
       } else {
         const key = objectKey(proposal.target);

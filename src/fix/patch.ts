@@ -80,20 +80,28 @@ export function strategicMergePatch(target: unknown, patch: unknown, path: reado
 }
 
 function mergeList(base: readonly unknown[], patch: readonly unknown[], mergeKey: string, path: readonly string[]): unknown[] {
-  const out = base.map(clone);
+  const keyOf = (e: unknown) => (isMap(e) ? e[mergeKey] : undefined);
+  const serverIndex = (e: unknown) => (keyOf(e) === undefined ? -1 : base.findIndex((b) => keyOf(b) === keyOf(e)));
+  // the patch's elements, merged with the server's of the same key, in patch order
+  const fromPatch: { value: unknown; index: number }[] = [];
+  const deleted = new Set<unknown>();
   for (const element of patch) {
-    if (!isMap(element) || element[mergeKey] === undefined) {
-      out.push(clone(element));
+    const index = serverIndex(element);
+    if (isMap(element) && element.$patch === 'delete') {
+      deleted.add(keyOf(element));
       continue;
     }
-    const i = out.findIndex((e) => isMap(e) && e[mergeKey] === element[mergeKey]);
-    if (element.$patch === 'delete') {
-      if (i >= 0) out.splice(i, 1);
-      continue;
-    }
-    if (i < 0) out.push(strategicMergePatch({}, element, path));
-    else out[i] = strategicMergePatch(out[i], element, path);
+    fromPatch.push({ value: index >= 0 ? strategicMergePatch(base[index], element, path) : strategicMergePatch({}, element, path), index });
   }
+  const touched = new Set(patch.map(keyOf).filter((k) => k !== undefined));
+  const serverOnly = base.map((value, index) => ({ value: clone(value as object), index })).filter((e) => !touched.has(keyOf(e.value)) && !deleted.has(keyOf(e.value)));
+  // Kubernetes' normalizeElementOrder: a merge of the two lists by server position, new elements first.
+  const out: unknown[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < fromPatch.length && j < serverOnly.length) out.push(fromPatch[i]!.index < serverOnly[j]!.index ? fromPatch[i++]!.value : serverOnly[j++]!.value);
+  while (i < fromPatch.length) out.push(fromPatch[i++]!.value);
+  while (j < serverOnly.length) out.push(serverOnly[j++]!.value);
   return out;
 }
 

@@ -13,7 +13,7 @@ export interface RecipeContext {
 /** A patch on an object of the inventory, or new objects to create. */
 export type Proposal =
   | { target: KubeObject; patchType: PatchType; patch: unknown; restart?: string }
-  | { create: KubeObject[]; kubectl: string };
+  | { create: KubeObject[] };
 
 /** No safe mechanical fix here, and why. */
 export interface Manual {

@@ -102,14 +102,12 @@ function rbacFix(ctx: RecipeContext): Proposal | Manual {
   if (!saNs || !saName || !scope) return manual('the service account or namespace is unknown');
   const name = rbacNames({ namespace: saNs, name: saName }, scope);
   const subject = [{ kind: 'ServiceAccount', name: saName, namespace: saNs }];
-  const resources = '--verb=get,list,watch --resource=services,endpoints,pods,endpointslices.discovery.k8s.io';
   if (scope === '*') {
     return {
       create: [
         { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name }, rules: DISCOVERY_RULES },
         { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name }, subjects: subject },
       ],
-      kubectl: `kubectl create clusterrole ${name} ${resources} && kubectl create clusterrolebinding ${name} --clusterrole=${name} --serviceaccount=${saNs}:${saName}`,
     };
   }
   return {
@@ -117,7 +115,6 @@ function rbacFix(ctx: RecipeContext): Proposal | Manual {
       { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name, namespace: scope }, rules: DISCOVERY_RULES },
       { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name, namespace: scope }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects: subject },
     ],
-    kubectl: `kubectl create role ${name} -n ${scope} ${resources} && kubectl create rolebinding ${name} -n ${scope} --role=${name} --serviceaccount=${saNs}:${saName}`,
   };
 }
 
