@@ -26,7 +26,7 @@ export class PatchError extends Error {
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const clone = <T>(v: T): T => (v === undefined ? v : structuredClone(v));
+const clone = <T>(v: T): T => (v === undefined ? v : (structuredClone(v as object) as T));
 
 /** RFC 7386. */
 export function mergePatch(target: unknown, patch: unknown): unknown {
@@ -93,8 +93,8 @@ function mergeList(base: readonly unknown[], patch: readonly unknown[], mergeKey
     }
     fromPatch.push({ value: index >= 0 ? strategicMergePatch(base[index], element, path) : strategicMergePatch({}, element, path), index });
   }
-  const touched = new Set(patch.map(keyOf).filter((k) => k !== undefined));
-  const serverOnly = base.map((value, index) => ({ value: clone(value as object), index })).filter((e) => !touched.has(keyOf(e.value)) && !deleted.has(keyOf(e.value)));
+  const touched = new Set<unknown>(patch.map(keyOf).filter((k) => k !== undefined));
+  const serverOnly = base.map((value, index) => ({ value: clone(value as object), index })).filter((e) => !touched.has(keyOf(e.value as unknown)) && !deleted.has(keyOf(e.value)));
   // Kubernetes' normalizeElementOrder: a merge of the two lists by server position, new elements first.
   const out: unknown[] = [];
   let i = 0;
