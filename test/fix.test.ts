@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { ALL_CODES, runDoctor, type Finding, type MechanicalFix } from '../src/index.js';
@@ -16,6 +16,8 @@ import { parseDoctorArgs } from '../src/cli/parse.js';
 import { FIXES, MANUAL } from '../src/fix/table.js';
 import { applyPatch, jsonPatch, mergePatch, strategicMergePatch } from '../src/fix/patch.js';
 import { loadFixtureCases } from './helpers/fixtures.js';
+import { runCli } from './helpers/cli.js';
+import { REPORTERS } from '../src/reporters/index.js';
 
 const work = mkdtempSync(join(tmpdir(), 'asm-prom-fix-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -76,6 +78,74 @@ describe('kubectl applies the printed fixes to the failing fixtures, and the doc
     }
     const newErrors = after.findings.filter((f) => f.severity === 'error' && !errorsBefore.has(f.code)).map(key);
     expect(newErrors).toEqual([]);
+
+    // --fix-dir: the patched copy says the same, and the original is untouched
+    const original = readFileSync(path, 'utf8');
+    const dir = join(work, `dir-${name.replaceAll('/', '_')}`);
+    await runDoctor(parseDoctorArgs(['-f', path, '--fix-dir', dir]));
+    expect(readFileSync(path, 'utf8')).toBe(original);
+    const copy = join(dir, relative(process.cwd(), path));
+    const fromDir = await runDoctor(parseDoctorArgs(['-f', copy]));
+    const leftInCopy = new Set(fromDir.findings.map(key));
+    for (const f of fixes) if ((f.fix as MechanicalFix).verified) expect(leftInCopy.has(key(f)), `${key(f)} in the --fix-dir copy`).toBe(false);
+    expect(fromDir.findings.filter((f) => f.severity === 'error' && !errorsBefore.has(f.code)).map(key)).toEqual([]);
+    // the copy keeps the file's leading comments, and the documents no fix touched
+    const firstComment = original.split('\n').find((l) => l.startsWith('#'));
+    if (firstComment) expect(readFileSync(copy, 'utf8')).toContain(firstComment);
+    const targets = new Set(fixes.map((f) => { const t = (f.fix as MechanicalFix).target; return `${t.kind}/${t.name}`; }));
+    const docsBefore = parseAllDocuments(original).map((d) => d.toJS() as Obj).filter((o) => o && !targets.has(`${o.kind}/${o.metadata?.name}`));
+    const docsAfter = parseAllDocuments(readFileSync(copy, 'utf8')).map((d) => d.toJS() as Obj);
+    for (const doc of docsBefore) expect(docsAfter).toContainEqual(doc);
+  });
+});
+
+describe('fix output', () => {
+  const fixture = 'test/checks/prometheus.certs-volume/fail-volume-missing.yaml';
+
+  it('JSON: each fixable finding has the contract shape; each manual one says why', async () => {
+    const summary = await runDoctor(parseDoctorArgs(['-f', fixture, '--fix']));
+    const json = JSON.parse(REPORTERS.json(summary, { color: false, verbose: false })) as { findings: Finding[] };
+    const missing = json.findings.find((f) => f.code === 'CERTS_VOLUME_MISSING')!;
+    expect(missing.fix).toMatchObject({
+      target: { kind: 'Prometheus', namespace: 'monitoring', name: 'k8s', file: fixture, line: 4 },
+      patchType: 'merge', verified: true, remaining: [],
+      kubectl: expect.stringMatching(/^kubectl patch prometheus k8s -n monitoring --type merge -p '/),
+    });
+    expect((missing.fix as MechanicalFix).restart).toBeUndefined(); // offline: no pod to restart
+    const withoutFix = await runDoctor(parseDoctorArgs(['-f', fixture]));
+    expect(withoutFix.findings.every((f) => f.fix === undefined)).toBe(true);
+  });
+
+  it('human: the command under the finding, marked verified', async () => {
+    const out = REPORTERS.human(await runDoctor(parseDoctorArgs(['-f', fixture, '--fix'])), { color: false, verbose: false });
+    expect(out).toMatch(/CERTS_VOLUME_MISSING[^\n]*\n(?:.*\n){2}\s+fix: ✓ verified\n\s+kubectl patch prometheus k8s -n monitoring --type merge/);
+    const manualOut = REPORTERS.human(await runDoctor(parseDoctorArgs(['-f', 'test/checks/prometheus.proxy-version/fail-1-9-2.yaml', '--fix'])), { color: false, verbose: false });
+    expect(manualOut).toMatch(/fix: none automatic \(an upgrade of Istio/);
+  });
+
+  it('SARIF: a fix per result with the replacement of the document; applied, it fixes the finding', async () => {
+    const summary = await runDoctor(parseDoctorArgs(['-f', fixture, '--fix']));
+    const sarif = JSON.parse(REPORTERS.sarif(summary, { color: false, verbose: false }));
+    const result = sarif.runs[0].results.find((r: { ruleId: string }) => r.ruleId === 'CERTS_VOLUME_MISSING');
+    const change = result.fixes[0].artifactChanges[0];
+    expect(change.artifactLocation.uri).toBe(fixture);
+    const { deletedRegion, insertedContent } = change.replacements[0];
+    const text = readFileSync(fixture, 'utf8');
+    expect(text.slice(0, deletedRegion.charOffset).split('\n').length).toBe(deletedRegion.startLine);
+    const patched = text.slice(0, deletedRegion.charOffset) + insertedContent.text + text.slice(deletedRegion.charOffset + deletedRegion.charLength);
+    const file = join(work, 'sarif-applied.yaml');
+    writeFileSync(file, patched);
+    const after = await runDoctor(parseDoctorArgs(['-f', file]));
+    expect(after.findings.map((f) => f.code)).not.toContain('CERTS_VOLUME_MISSING');
+  });
+
+  it('--fix-dir: only with -f, and never over the inputs (exit 2)', async () => {
+    const noFiles = await runCli(['doctor', '--offline', '--certs-dir', 'test', '--fix-dir', join(work, 'x')]);
+    expect(noFiles.code).toBe(2);
+    expect(noFiles.stderr).toMatch(/--fix-dir: needs -f/);
+    const over = await runCli(['doctor', '-f', fixture, '--fix-dir', '.']);
+    expect(over.code).toBe(2);
+    expect(over.stdout).toBe('');
   });
 });
 

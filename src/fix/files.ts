@@ -94,7 +94,7 @@ export function editFile(text: string, file: string, line: number, before: KubeO
   if (!original.endsWith('\n')) body = body.replace(/\n$/, '');
   const startLine = lineCounter.linePos(start).line;
   const endLine = lineCounter.linePos(Math.max(start, end - 1)).line;
-  return { text: text.slice(0, start) + body + text.slice(end), edit: { file, startLine, endLine, text: body } };
+  return { text: text.slice(0, start) + body + text.slice(end), edit: { file, startLine, endLine, charOffset: start, charLength: end - start, text: body } };
 }
 
 /** New objects, as documents to append to a file. */

@@ -70,9 +70,6 @@ export async function attachFixes(run: FixRun): Promise<void> {
   let previous = run.findings.filter((f) => selected.has(f.check));
   /** which fix made a finding disappear (a later finding already fixed reuses it) */
   const fixedBy = new Map<string, MechanicalFix>();
-  /** -f files as patched so far */
-  const fileTexts = new Map<string, string>();
-  const textOf = (file: string) => fileTexts.get(file) ?? readText(file);
 
   for (const finding of run.findings) {
     const recipe = fixOf(finding.code);
@@ -123,11 +120,9 @@ export async function attachFixes(run: FixRun): Promise<void> {
           ...(mode === 'cluster' && proposal.restart ? { restart: proposal.restart } : {}),
         };
         if (where && where.file !== '-') {
-          const edited = safeEdit(textOf(where.file), where.file, where.line, before, change.written);
-          if (edited) {
-            fix.edit = edited.edit;
-            fileTexts.set(where.file, edited.text);
-          }
+          // the region is the document in the file as it is; its text, the document with every fix so far
+          const edited = safeEdit(readText(where.file), where.file, where.line, base.asWritten(original), change.written);
+          if (edited) fix.edit = edited.edit;
         }
       }
     } catch (error) {
@@ -146,12 +141,29 @@ export async function attachFixes(run: FixRun): Promise<void> {
     // Later fixes build on this one, as the printed commands do when applied in order.
     if (change) patched.set(objectKey(change.original), change);
     created.push(...fresh);
-    if (fresh.length) appendToFile(fresh, fileTexts, textOf, base);
     current = next;
     previous = after;
   }
 
-  if (options.fixDir) writeFixDir(options.fixDir, fileTexts);
+  if (options.fixDir) writeFixDir(options.fixDir, patchedFiles(base, [...patched.values()], created));
+}
+
+/** Each -f file with every fix applied: documents edited from the last one up (earlier offsets stay valid), new objects appended. */
+function patchedFiles(base: FixInventory, changes: { original: KubeObject; written: KubeObject }[], created: KubeObject[]): Map<string, string> {
+  const byFile = new Map<string, { line: number; before: KubeObject; after: KubeObject }[]>();
+  for (const { original, written } of changes) {
+    const where = base.locations.get(original);
+    if (!where || where.file === '-') continue;
+    (byFile.get(where.file) ?? byFile.set(where.file, []).get(where.file)!).push({ line: where.line, before: base.asWritten(original), after: written });
+  }
+  const texts = new Map<string, string>();
+  for (const [file, edits] of byFile) {
+    let text = readText(file);
+    for (const e of edits.sort((a, b) => b.line - a.line)) text = safeEdit(text, file, e.line, e.before, e.after)?.text ?? text;
+    texts.set(file, text);
+  }
+  if (created.length) appendToFile(created, texts, (file) => texts.get(file) ?? readText(file), base);
+  return texts;
 }
 
 function safeEdit(text: string, file: string, line: number, before: KubeObject, after: KubeObject) {

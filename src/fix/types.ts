@@ -15,6 +15,9 @@ export interface FileEdit {
   file: string;
   startLine: number;
   endLine: number;
+  /** the same span in characters (SARIF's charOffset/charLength) */
+  charOffset: number;
+  charLength: number;
   text: string;
 }
 
