@@ -84,7 +84,14 @@ export async function attachFixes(run: FixRun): Promise<void> {
       finding.fix = { ...earlier, remaining: [] };
       continue;
     }
-    const proposal = recipe({ finding, inv: current });
+    let proposal: ReturnType<typeof recipe>;
+    try {
+      proposal = recipe({ finding, inv: current });
+    } catch (error) {
+      // a fix that cannot be computed must not cost the report: say so, as for a manual one
+      finding.fix = { manual: true, reason: `no fix could be computed: ${(error as Error).message}` };
+      continue;
+    }
     if (isManualResult(proposal)) {
       finding.fix = { manual: true, reason: proposal.manual };
       continue;
