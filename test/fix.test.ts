@@ -139,6 +139,20 @@ describe('fix output', () => {
     expect(after.findings.map((f) => f.code)).not.toContain('CERTS_VOLUME_MISSING');
   });
 
+  it('--fix-dir keeps a JSON manifest JSON, and edits two items of one List', async () => {
+    const objects = parseAllDocuments(readFileSync('test/checks/monitors.tls-settings/fail-verify-on.yaml', 'utf8')).map((d) => d.toJS()).filter(Boolean);
+    const input = join(work, 'list.json');
+    writeFileSync(input, `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }, null, 2)}\n`);
+    const dir = join(work, 'json-out');
+    await runDoctor(parseDoctorArgs(['-f', input, '--fix-dir', dir]));
+    const copy = join(dir, 'list.json');
+    const written = JSON.parse(readFileSync(copy, 'utf8')) as { kind: string; items: unknown[] };
+    expect(written.kind).toBe('List');
+    expect(written.items.length).toBe(objects.length);
+    const after = await runDoctor(parseDoctorArgs(['-f', copy]));
+    expect(after.findings.filter((f) => f.severity !== 'info').map((f) => f.code)).toEqual([]);
+  });
+
   it('--fix-dir: only with -f, and never over the inputs (exit 2)', async () => {
     const noFiles = await runCli(['doctor', '--offline', '--certs-dir', 'test', '--fix-dir', join(work, 'x')]);
     expect(noFiles.code).toBe(2);

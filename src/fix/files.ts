@@ -39,22 +39,26 @@ interface Located {
   end: number;
 }
 
-function locate(text: string, line: number): { located?: Located; lineCounter: LineCounter } {
+function parse(text: string): { docs: Document.Parsed[]; lineCounter: LineCounter } {
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: false });
-  if (!Array.isArray(docs)) return { lineCounter };
+  return { docs: Array.isArray(docs) ? docs : [], lineCounter };
+}
+
+/** The document (and path in it) of the object whose content starts at `line`. */
+function locate(docs: readonly Document.Parsed[], lineCounter: LineCounter, line: number): Located | undefined {
   const lineOf = (offset: number) => lineCounter.linePos(offset).line;
   for (const doc of docs) {
     const contents = doc.contents as { range?: [number, number, number] } | null;
-    if (!contents?.range) continue;
-    if (lineOf(contents.range[0]) === line) return { located: { doc, path: [], start: contents.range[0], end: contents.range[2] }, lineCounter };
+    if (!contents?.range || doc.errors.length) continue;
+    if (lineOf(contents.range[0]) === line) return { doc, path: [], start: contents.range[0], end: contents.range[2] };
     const items = isMap(doc.contents) ? doc.contents.get('items', true) : undefined;
     if (isSeq(items)) {
       const i = items.items.findIndex((n) => (n as { range?: number[] }).range && lineOf((n as { range: number[] }).range[0]!) === line);
-      if (i >= 0) return { located: { doc, path: ['items', i], start: contents.range[0], end: contents.range[2] }, lineCounter };
+      if (i >= 0) return { doc, path: ['items', i], start: contents.range[0], end: contents.range[2] };
     }
   }
-  return { lineCounter };
+  return undefined;
 }
 
 /** Whether the text indents a list under its key (`key:\n  - a`) or not (`key:\n- a`), as kubectl writes it. */
@@ -68,13 +72,8 @@ function indentsSequences(text: string): boolean {
   return true;
 }
 
-/** The file's text with the object at `line` changed from `before` to `after`, and the edit of its document. */
-export function editFile(text: string, file: string, line: number, before: KubeObject, after: KubeObject): { text: string; edit: FileEdit } | undefined {
-  const { located, lineCounter } = locate(text, line);
-  if (!located || located.doc.errors.length) return undefined;
-  const { doc, path, start, end } = located;
-  applyDiff(doc, path, before, after);
-  // Only the document's content is rendered again: its leading comments and `---` stay as they are.
+/** The document's content rendered again (its leading comments and `---` stay in the text before it). */
+function render(doc: Document.Parsed, file: string, original: string): string {
   doc.commentBefore = null;
   doc.comment = null;
   doc.directives.docStart = null;
@@ -89,12 +88,45 @@ export function editFile(text: string, file: string, line: number, before: KubeO
       firstKey.spaceBefore = false;
     }
   }
-  const original = text.slice(start, end);
-  let body = doc.toString({ lineWidth: 0, indentSeq: indentsSequences(original) });
-  if (!original.endsWith('\n')) body = body.replace(/\n$/, '');
-  const startLine = lineCounter.linePos(start).line;
-  const endLine = lineCounter.linePos(Math.max(start, end - 1)).line;
-  return { text: text.slice(0, start) + body + text.slice(end), edit: { file, startLine, endLine, charOffset: start, charLength: end - start, text: body } };
+  // a JSON file stays JSON (kubectl reads either; the reader of the file expects what it wrote)
+  const body = /\.json$/i.test(file) ? `${JSON.stringify(doc.toJS(), null, 2)}\n` : doc.toString({ lineWidth: 0, indentSeq: indentsSequences(original) });
+  return original.endsWith('\n') ? body : body.replace(/\n$/, '');
+}
+
+export interface ObjectEdit {
+  /** the line the object starts at in the file as it is */
+  line: number;
+  before: KubeObject;
+  after: KubeObject;
+}
+
+/**
+ * The file's text with each object changed from `before` to `after`, and the edit of each
+ * document touched. The file is parsed once; documents are replaced from the last one up, so that
+ * every offset refers to the file as it is. Undefined where an object's document is not found.
+ */
+export function editFile(text: string, file: string, edits: readonly ObjectEdit[]): { text: string; edits: (FileEdit | undefined)[] } {
+  const { docs, lineCounter } = parse(text);
+  const touched = new Map<Document.Parsed, Located>();
+  const located = edits.map((e) => {
+    const at = locate(docs, lineCounter, e.line);
+    if (at) {
+      applyDiff(at.doc, at.path, e.before, e.after);
+      touched.set(at.doc, at);
+    }
+    return at;
+  });
+  const rendered = new Map<Document.Parsed, FileEdit>();
+  for (const at of touched.values()) {
+    const body = render(at.doc, file, text.slice(at.start, at.end));
+    rendered.set(at.doc, {
+      file, startLine: lineCounter.linePos(at.start).line, endLine: lineCounter.linePos(Math.max(at.start, at.end - 1)).line,
+      charOffset: at.start, charLength: at.end - at.start, text: body,
+    });
+  }
+  let out = text;
+  for (const edit of [...rendered.values()].sort((a, b) => b.charOffset - a.charOffset)) out = out.slice(0, edit.charOffset) + edit.text + out.slice(edit.charOffset + edit.charLength);
+  return { text: out, edits: located.map((at) => (at ? rendered.get(at.doc) : undefined)) };
 }
 
 /** New objects, as documents to append to a file. */

@@ -13,7 +13,7 @@ import { runChecks } from '../core/runner.js';
 import type { CheckResult, Finding, Mode } from '../core/types.js';
 import type { KubeObject } from '../model/k8s.js';
 import { nameOf, namespaceOf } from '../model/k8s.js';
-import { appendObjects, editFile, readText, writeFixDir } from './files.js';
+import { appendObjects, editFile, readText, writeFixDir, type ObjectEdit } from './files.js';
 import { FixInventory, sameObject } from './inventory.js';
 import { kubectlApply, kubectlPatch } from './kubectl.js';
 import { applyPatch } from './patch.js';
@@ -128,8 +128,8 @@ export async function attachFixes(run: FixRun): Promise<void> {
         };
         if (where && where.file !== '-') {
           // the region is the document in the file as it is; its text, the document with every fix so far
-          const edited = safeEdit(readText(where.file), where.file, where.line, base.asWritten(original), change.written);
-          if (edited) fix.edit = edited.edit;
+          const edit = safeEdit(readText(where.file), where.file, [{ line: where.line, before: base.asWritten(original), after: change.written }])?.edits[0];
+          if (edit) fix.edit = edit;
         }
       }
     } catch (error) {
@@ -155,9 +155,9 @@ export async function attachFixes(run: FixRun): Promise<void> {
   if (options.fixDir) writeFixDir(options.fixDir, patchedFiles(base, [...patched.values()], created));
 }
 
-/** Each -f file with every fix applied: documents edited from the last one up (earlier offsets stay valid), new objects appended. */
+/** Each -f file with every fix applied, new objects appended. */
 function patchedFiles(base: FixInventory, changes: { original: KubeObject; written: KubeObject }[], created: KubeObject[]): Map<string, string> {
-  const byFile = new Map<string, { line: number; before: KubeObject; after: KubeObject }[]>();
+  const byFile = new Map<string, ObjectEdit[]>();
   for (const { original, written } of changes) {
     const where = base.locations.get(original);
     if (!where || where.file === '-') continue;
@@ -165,17 +165,16 @@ function patchedFiles(base: FixInventory, changes: { original: KubeObject; writt
   }
   const texts = new Map<string, string>();
   for (const [file, edits] of byFile) {
-    let text = readText(file);
-    for (const e of edits.sort((a, b) => b.line - a.line)) text = safeEdit(text, file, e.line, e.before, e.after)?.text ?? text;
-    texts.set(file, text);
+    const text = readText(file);
+    texts.set(file, safeEdit(text, file, edits)?.text ?? text);
   }
   if (created.length) appendToFile(created, texts, (file) => texts.get(file) ?? readText(file), base);
   return texts;
 }
 
-function safeEdit(text: string, file: string, line: number, before: KubeObject, after: KubeObject) {
+function safeEdit(text: string, file: string, edits: ObjectEdit[]) {
   try {
-    return editFile(text, file, line, before, after);
+    return editFile(text, file, edits);
   } catch {
     return undefined;
   }
