@@ -17,6 +17,7 @@ import { VERSION } from './version.js';
 
 export type { DoctorOptions } from './core/options.js';
 export type { Finding, RunSummary, Subject, Severity, CheckResult } from './core/types.js';
+export type { FindingFix, MechanicalFix, ManualFix } from './fix/types.js';
 export { CODES, ALL_CODES, docsAnchor, type Code } from './core/codes.js';
 export { defineCheck, type Check, type CheckContext } from './core/check.js';
 export { UsageError } from './core/errors.js';
@@ -60,6 +61,10 @@ export async function runDoctor(input: Partial<DoctorOptions> = {}, hooks: Docto
   });
 
   const kept = applySuppressions(findings, suppressions);
+  if (options.fix) {
+    const { attachFixes } = await import('./fix/index.js');
+    await attachFixes({ findings: kept, checks, store, allChecks: all, options, mode: isOffline(options) ? 'offline' : 'cluster' });
+  }
   const count = (s: CheckStatus) => checks.filter((c) => c.status === s).length;
   return {
     schemaVersion: 1,

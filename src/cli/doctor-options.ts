@@ -1,5 +1,6 @@
 /** Turns parsed flags into DoctorOptions, rejecting what CONTRACT.md calls a usage error (exit 2). */
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { DEFAULT_OPTIONS, parseDuration, type DoctorOptions, type ProbeMode } from '../core/options.js';
 import { parseTargetSpec } from '../core/target-spec.js';
@@ -24,6 +25,8 @@ export interface DoctorFlags extends Partial<Pick<DoctorOptions, SameAsOptions>>
   /** text, so that a mistyped value is named as typed (yargs' number type turns `abc` into NaN) */
   concurrency?: string | number;
   allNamespaces?: boolean;
+  fix?: boolean;
+  fixDir?: string;
 }
 
 /** A path flag must name something that exists, of the right kind: --certs-dir a folder, --mesh-root and --kubeconfig files. */
@@ -68,6 +71,7 @@ export function toDoctorOptions(flags: DoctorFlags): DoctorOptions {
 
   const scraper = parseScraperFlag(flags.scraper, flags.prometheus);
 
+  const fixDir = fixDirOf(flags, filenames);
   const offline = flags.offline ?? false;
   if (offline && !filenames.length && !flags.certsDir && !flags.meshRoot && !targets.length && flags.prometheusUrl === undefined)
     throw new UsageError('--offline: nothing to diagnose; give -f, --certs-dir, --mesh-root, --target or --prometheus-url');
@@ -98,6 +102,8 @@ export function toDoctorOptions(flags: DoctorFlags): DoctorOptions {
     now,
     verbose: flags.verbose ?? false,
     plugins: flags.plugin ?? [],
+    ...(flags.fix || fixDir !== undefined ? { fix: true } : {}),
+    ...(fixDir !== undefined ? { fixDir } : {}),
   };
 }
 
@@ -109,4 +115,17 @@ function parseScraperFlag(scraper: string | undefined, prometheus: string | unde
   const kind = SCRAPER_KINDS.find((k) => k.toLowerCase() === m?.[1]?.toLowerCase());
   if (!m || !kind) throw new UsageError(`--scraper ${scraper}: expected KIND/NAME with KIND one of ${SCRAPER_KINDS.join(', ')}`);
   return { kind, name: m[2]! };
+}
+
+/** --fix-dir DIR: only with -f files, and never one of them or a folder holding them (the originals stay as they are). */
+function fixDirOf(flags: DoctorFlags, filenames: readonly string[]): string | undefined {
+  const dir = flags.fixDir;
+  if (dir === undefined) return undefined;
+  if (dir === '') throw new UsageError('--fix-dir: expected a folder');
+  if (!filenames.some((f) => f !== '-')) throw new UsageError('--fix-dir: needs -f files to write patched copies of');
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`--fix-dir ${dir}: not a directory`);
+  const target = resolve(dir);
+  if (filenames.some((f) => f !== '-' && (resolve(f) === target || resolve(f).startsWith(`${target}/`) && relative(process.cwd(), target) === '')))
+    throw new UsageError(`--fix-dir ${dir}: would write over the input files; choose another folder`);
+  return dir;
 }

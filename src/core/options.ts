@@ -33,6 +33,10 @@ export interface DoctorOptions {
   verbose: boolean;
   /** --plugin: modules of extra checks */
   plugins: string[];
+  /** --fix: give each fixable finding its patch, verified in the run */
+  fix?: boolean;
+  /** --fix-dir: write the -f files, patched, under this folder */
+  fixDir?: string;
 }
 
 export const DEFAULT_OPTIONS: DoctorOptions = {

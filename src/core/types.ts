@@ -31,6 +31,8 @@ export interface Finding {
   hint: string;
   docs: string;
   evidence: Evidence;
+  /** with --fix: the patch that fixes it, verified in the run, or why there is none (src/fix) */
+  fix?: import('../fix/types.js').FindingFix;
 }
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip' | 'crash';

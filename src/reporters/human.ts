@@ -4,6 +4,7 @@
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Category, Finding, RunSummary, Subject } from '../core/types.js';
+import type { FindingFix } from '../fix/types.js';
 import type { ReporterOptions } from './types.js';
 
 const CATEGORY_TITLES: Record<Category, string> = {
@@ -69,9 +70,20 @@ function renderFinding(f: Finding, c: ChalkInstance, verbose: boolean): string[]
     if (possible.length) out.push(`        ${c.dim('possible causes:')} ${possible.join(', ')}`);
     out.push(`        ${c.dim('hint:')} ${f.hint}`, `        ${c.dim('see')} ${f.docs}`);
   }
+  if (f.fix && (f.severity !== 'info' || verbose)) out.push(...renderFix(f.fix, c));
   if (verbose) {
     for (const [k, v] of Object.entries(f.evidence)) out.push(c.dim(`        ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`));
   }
+  return out;
+}
+
+/** --fix: the command, whether the re-run proved it, and what a live pod needs to take it. */
+function renderFix(fix: FindingFix, c: ChalkInstance): string[] {
+  if ('manual' in fix) return [`        ${c.dim('fix:')} none automatic${fix.reason ? ` (${fix.reason})` : ''}`];
+  const proof = fix.verified ? c.green('✓ verified') : c.red(`✗ not verified${fix.remaining.length ? `: still ${fix.remaining.join(', ')}` : ''}`);
+  const out = [`        ${c.dim('fix:')} ${proof}`, `          ${fix.kubectl}`];
+  if (fix.edit) out.push(`          ${c.dim(`or edit ${fix.edit.file}:${fix.edit.startLine}-${fix.edit.endLine}`)}`);
+  if (fix.restart) out.push(`          ${c.dim('then:')} ${fix.restart}`);
   return out;
 }
 

@@ -3,10 +3,29 @@
  * per finding; manifest findings point at file and line, the others carry a logical location.
  */
 import { ALL_CODES, CODES, docsAnchor } from '../core/codes.js';
-import type { RunSummary } from '../core/types.js';
+import type { Finding, RunSummary } from '../core/types.js';
 import { subjectLabel } from './human.js';
 
 const LEVEL = { error: 'error', warning: 'warning', info: 'note' } as const;
+
+/** --fix with -f: the edit of the file as a SARIF fix (artifactChanges with a replacement of the object's document). */
+function sarifFixes(f: Finding): { fixes?: object[] } {
+  const fix = f.fix;
+  if (!fix || 'manual' in fix || !fix.edit) return {};
+  const { edit } = fix;
+  return {
+    fixes: [{
+      description: { text: `${fix.kubectl}${fix.verified ? '' : ` (not verified: ${fix.remaining.join(', ')})`}` },
+      artifactChanges: [{
+        artifactLocation: { uri: edit.file },
+        replacements: [{
+          deletedRegion: { startLine: edit.startLine, charOffset: edit.charOffset, charLength: edit.charLength },
+          insertedContent: { text: edit.text },
+        }],
+      }],
+    }],
+  };
+}
 
 export function renderSarif(summary: RunSummary): string {
   const rules = ALL_CODES.map((code) => ({
@@ -27,7 +46,8 @@ export function renderSarif(summary: RunSummary): string {
         ? { physicalLocation: { artifactLocation: { uri: f.subject.file }, ...(f.subject.line ? { region: { startLine: f.subject.line } } : {}) } }
         : { logicalLocations: [{ name: subjectLabel(f.subject), kind: 'resource' }] },
     ],
-    properties: { check: f.check, subject: f.subject, evidence: f.evidence },
+    ...sarifFixes(f),
+    properties: { check: f.check, subject: f.subject, evidence: f.evidence, ...(f.fix ? { fix: f.fix } : {}) },
   }));
   const sarif = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',

@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { KubeObject } from '../model/k8s.js';
+import { PatchError, type PatchType } from '../fix/patch.js';
 import type { ClusterState } from './cluster.js';
 import {
   apiGroupDoc, apiGroupListDoc, apiResourceListDoc, apiVersionsDoc, findResource, groupVersionOf, type ApiResource,
@@ -48,6 +49,26 @@ export interface SubresourceHandlers {
   exec(req: IncomingMessage, socket: Duplex, head: Buffer, target: ResourceRequest, url: URL): void;
   /** pods/{name}/proxy and services/{name}/proxy; access is already checked */
   proxy(req: IncomingMessage, res: ServerResponse, target: ResourceRequest, url: URL): void;
+  /**
+   * PATCH of a stored object (for the --fix proof: `kubectl patch` against the simulated cluster);
+   * returns the object as stored afterwards. Throws PatchError for a patch that does not apply.
+   */
+  patch?(target: ResourceRequest, object: KubeObject, type: PatchType, patch: unknown): Promise<KubeObject>;
+}
+
+/** `kubectl patch --type` → the request's Content-Type. */
+const PATCH_CONTENT_TYPES: Record<string, PatchType> = {
+  'application/merge-patch+json': 'merge',
+  'application/strategic-merge-patch+json': 'strategic',
+  'application/json-patch+json': 'json',
+};
+/** API groups of built-in kinds: only they take a strategic merge patch (a custom resource answers 415). */
+const BUILT_IN_GROUPS = new Set(['', 'apps', 'batch', 'rbac.authorization.k8s.io', 'discovery.k8s.io', 'policy', 'networking.k8s.io', 'autoscaling']);
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 export interface ApiServerOptions {
@@ -240,6 +261,10 @@ export class SimApiServer {
       return this.options.handlers.proxy(req, res, parsed, url);
     }
     if (req.method === 'POST' && resource.createOnly && !name) return this.accessReview(req, res, user, resource);
+    if (req.method === 'PATCH' && name && !subresource && !resource.createOnly && this.options.handlers.patch) {
+      verb = 'patch';
+      return this.patch(req, res, user, parsed);
+    }
     if (subresource || (req.method !== 'GET' && req.method !== 'HEAD') || resource.createOnly) {
       return sendStatus(res, 405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', { ...(name ? { name } : {}), kind: resource.resource });
     }
@@ -259,6 +284,31 @@ export class SimApiServer {
       return sendJson(res, 200, wantsTable(req) ? toTable(resource, [item], {}) : item);
     }
     this.list(req, res, parsed, url, watching);
+  }
+
+  private async patch(req: IncomingMessage, res: ServerResponse, user: string, target: ResourceRequest): Promise<void> {
+    const { resource, namespace, name } = target;
+    const attributes = this.attributes(target, 'patch');
+    if (isForbidden(this.options.faults.forbid, attributes)) return sendStatus(res, 403, 'Forbidden', forbiddenMessage(user, attributes), { name, kind: resource.resource });
+    const type = PATCH_CONTENT_TYPES[(req.headers['content-type'] ?? '').split(';')[0]!.trim()];
+    const text = await readBody(req);
+    if (!type || (type === 'strategic' && !BUILT_IN_GROUPS.has(resource.group)))
+      return sendStatus(res, 415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml${BUILT_IN_GROUPS.has(resource.group) ? ', application/strategic-merge-patch+json' : ''}`);
+    const object = this.options.state.get(resource, resource.namespaced ? namespace : undefined, name!);
+    if (!object) return sendStatus(res, 404, 'NotFound', `${resource.resource}${resource.group ? `.${resource.group}` : ''} "${name}" not found`, { name, kind: resource.resource });
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return sendStatus(res, 400, 'BadRequest', 'error decoding patch: invalid JSON');
+    }
+    try {
+      const stored = await this.options.handlers.patch!(target, object, type, body);
+      sendJson(res, 200, this.present(stored, resource));
+    } catch (error) {
+      if (error instanceof PatchError) return sendStatus(res, 422, 'Invalid', `${resource.resource} "${name}" is invalid: ${error.message}`, { name, kind: resource.resource });
+      throw error;
+    }
   }
 
   private discovery(path: string): object | undefined {

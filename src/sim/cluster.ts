@@ -104,6 +104,30 @@ export class ClusterState {
     return String(this.resourceVersion);
   }
 
+  /** Replaces a stored object (a PATCH of an object the controllers made). */
+  replace(old: KubeObject, next: KubeObject): KubeObject {
+    for (const list of this.store.values()) {
+      const i = list.indexOf(old);
+      if (i >= 0) {
+        list[i] = { ...next, metadata: { ...next.metadata, resourceVersion: String(++this.resourceVersion) } };
+        return list[i]!;
+      }
+    }
+    return old;
+  }
+
+  /**
+   * Plays the controllers again from the scenario's objects (after a PATCH of one of them): the
+   * operator's StatefulSet, the pods as injected now, EndpointSlices. Pods keep their addresses
+   * when they are the same pods in the same order.
+   */
+  rebuild(): void {
+    this.store.clear();
+    this.pods.length = 0;
+    this.deniedPods.length = 0;
+    build(this);
+  }
+
   podByName(namespace: string, name: string): SimPod | undefined {
     return this.pods.find((p) => p.pod.metadata?.namespace === namespace && p.pod.metadata?.name === name);
   }

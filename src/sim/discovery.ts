@@ -16,7 +16,8 @@ export interface ApiResource {
   createOnly?: boolean;
 }
 
-const READ_VERBS = ['get', 'list', 'watch'];
+/** what the simulator serves: reads, and PATCH (the --fix proof applies kubectl patch) */
+const READ_VERBS = ['get', 'list', 'patch', 'watch'];
 
 export const API_RESOURCES: readonly ApiResource[] = [
   { group: '', version: 'v1', resource: 'namespaces', kind: 'Namespace', namespaced: false, shortNames: ['ns'] },

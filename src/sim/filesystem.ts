@@ -102,6 +102,11 @@ export class PodFilesystems {
 
   constructor(private readonly state: ClusterState, private readonly meshCa: CertificateAuthority) {}
 
+  /** Forgets every pod's files (the pods were made again). */
+  clear(): void {
+    this.cache.clear();
+  }
+
   /** The container's view, for containers and native sidecars; undefined when the pod has no such container. */
   view(sim: SimPod, containerName: string): ContainerView | undefined {
     const spec = sim.pod.spec ?? {};

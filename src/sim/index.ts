@@ -10,7 +10,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SimApiServer, TOKEN_USER, type RequestLogEntry } from './api-server.js';
+import { SimApiServer, TOKEN_USER, type RequestLogEntry, type ResourceRequest } from './api-server.js';
+import type { KubeObject } from '../model/k8s.js';
+import { applyPatch, PatchError, type PatchType } from '../fix/patch.js';
 import { CertificateAuthority } from './ca.js';
 import { ClusterState } from './cluster.js';
 import { ExecService } from './exec.js';
@@ -68,8 +70,28 @@ export async function startSimulatedMesh(scenario: Scenario | string, options: {
   const meshCa = new CertificateAuthority(resolved.trustDomain, resolved.intermediateCa);
   const apiCa = new CertificateAuthority('asm-prom simulated cluster', false);
   const stops: (() => Promise<void> | void)[] = [];
-  const { state, filesystems, sidecars } = await startPods(resolved, meshCa, apiCa.rootPem);
+  const started = await startPods(resolved, meshCa, apiCa.rootPem);
+  const { state, filesystems } = started;
+  let sidecars = started.sidecars;
   stops.push(() => sidecars.stop());
+  /** A PATCH of a scenario object: the controllers run again and the pods are made anew, as a rollout would. */
+  const patch = async (target: ResourceRequest, object: KubeObject, type: PatchType, body: unknown): Promise<KubeObject> => {
+    const next = applyPatch(object, type, body);
+    if (next.kind !== object.kind || next.metadata?.name !== object.metadata?.name || next.metadata?.namespace !== object.metadata?.namespace)
+      throw new PatchError('the patch may not change kind, name or namespace');
+    const same = (o: KubeObject) => o.kind === object.kind && o.metadata?.name === object.metadata?.name && (o.metadata?.namespace ?? 'default') === (object.metadata?.namespace ?? 'default');
+    const index = resolved.objects.findIndex(same);
+    if (index < 0) return state.replace(object, next);
+    const { uid: _u, resourceVersion: _r, creationTimestamp: _c, ...metadata } = next.metadata ?? {};
+    const { status: _s, ...rest } = next;
+    resolved.objects[index] = { ...rest, metadata } as KubeObject;
+    await sidecars.stop();
+    state.rebuild();
+    filesystems.clear();
+    sidecars = new SidecarFleet(state, meshCa, filesystems);
+    await sidecars.start();
+    return state.get(target.resource, target.resource.namespaced ? target.namespace : undefined, target.name!) ?? next;
+  };
   const proxy = new ProxyService(state);
   const exec = new ExecService(state, filesystems, dir);
   const certUser = apiCa.issueTls('asm-prom-cert-user', { organization: 'system:masters' });
@@ -77,7 +99,7 @@ export async function startSimulatedMesh(scenario: Scenario | string, options: {
   const api = new SimApiServer({
     state, faults: resolved.faults, token, certUser: 'asm-prom-cert-user',
     tls: { ...apiCa.issueTls('kube-apiserver', { dns: ['localhost', 'kubernetes', 'kubernetes.default.svc'], ips: ['127.0.0.1'] }), caPem: apiCa.rootPem },
-    handlers: { exec: (req, socket, head, target, url) => exec.handleUpgrade(req, socket, head, target, url), proxy: (req, res, target, url) => proxy.handle(req, res, target, url) },
+    handlers: { exec: (req, socket, head, target, url) => exec.handleUpgrade(req, socket, head, target, url), proxy: (req, res, target, url) => proxy.handle(req, res, target, url), patch },
   });
   try {
     stops.push(() => proxy.stop());

@@ -33,7 +33,9 @@ export function doctorFlags<T>(y: Argv<T>) {
     .option('concurrency', { ...lastWins, type: 'string', default: '32', describe: 'handshakes and API calls in flight (a whole number)' })
     .option('now', { ...lastWins, type: 'string', describe: 'judge certificate validity at this RFC 3339 time' })
     .option('verbose', { ...lastWins, alias: 'v', type: 'boolean', describe: 'show the evidence of every finding' })
-    .option('plugin', { type: 'string', ...repeatable, describe: 'load extra checks from a module (file or package; repeatable)' });
+    .option('plugin', { type: 'string', ...repeatable, describe: 'load extra checks from a module (file or package; repeatable)' })
+    .option('fix', { ...lastWins, type: 'boolean', describe: 'give each fixable finding its patch, verified in the run (nothing is changed)' })
+    .option('fix-dir', { ...lastWins, type: 'string', describe: 'with -f: write the patched copies of the input files under DIR' });
 }
 
 export async function doctorCommand(argv: DoctorFlags & { output: OutputFormat }): Promise<number> {
