@@ -28,6 +28,8 @@ export interface DoctorHooks {
   /** extra checks (plug-ins) run beside the built-in ones */
   checks?: readonly Check[];
   onResourceRead?: (checkId: string, key: string) => void;
+  /** each target probed: how many of how many */
+  onTargetProbed?: (done: number, total: number) => void;
 }
 
 export async function runDoctor(input: Partial<DoctorOptions> = {}, hooks: DoctorHooks = {}): Promise<RunSummary> {
@@ -37,6 +39,7 @@ export async function runDoctor(input: Partial<DoctorOptions> = {}, hooks: Docto
   const suppressions = parseSuppressions(options.suppress);
 
   const store = new ResourceStore();
+  store.onTargetProbed = hooks.onTargetProbed;
   for (const source of SOURCES) {
     if (source.applies(options)) store.provide(await source.providers(options, store));
   }
