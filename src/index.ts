@@ -11,7 +11,8 @@ import { ResourceStore } from './core/resources.js';
 import { globsMatchingNothing, runChecks } from './core/runner.js';
 import { UsageError } from './core/errors.js';
 import { applySuppressions, parseSuppressions } from './core/suppress.js';
-import type { CheckResult, CheckStatus, RunSummary } from './core/types.js';
+import type { CheckResult, CheckStatus, Finding, RunSummary } from './core/types.js';
+import { docsBase, docsUrl } from './docs.js';
 import { SOURCES } from './sources/index.js';
 import { VERSION } from './version.js';
 
@@ -37,6 +38,7 @@ export async function runDoctor(input: Partial<DoctorOptions> = {}, hooks: Docto
   const startedAt = new Date();
   const started = performance.now();
   const suppressions = parseSuppressions(options.suppress);
+  const docs = docsBase();
 
   const store = new ResourceStore();
   store.onTargetProbed = hooks.onTargetProbed;
@@ -77,8 +79,14 @@ export async function runDoctor(input: Partial<DoctorOptions> = {}, hooks: Docto
       checks: { pass: count('pass'), warn: count('warn'), fail: count('fail'), skip: count('skip'), crash: count('crash') },
     },
     checks,
-    findings: kept,
+    findings: docs ? kept.map((f) => withDocsUrl(f, docs)) : kept,
     exitCode: exitCodeFor(checks, kept, options.failOn),
   };
 }
+/** The finding with its absolute `docsUrl` right after `docs`, the order the JSON shows. */
+function withDocsUrl(finding: Finding, base: URL): Finding {
+  const { evidence, ...head } = finding;
+  return { ...head, docsUrl: docsUrl(finding.docs, base), evidence };
+}
+
 export { verifyChain, spiffeIdOf, parseCertificates, parsePrivateKey, type ChainInput, type ChainVerdict, type ChainError } from './pki/index.js';

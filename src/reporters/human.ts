@@ -1,6 +1,6 @@
 /**
  * For people: findings grouped by category and subject, as `linkerd check` prints them, with the
- * mark (✓ ‼ ×), the code, the hint and the docs anchor; skipped checks with their reasons; a summary.
+ * mark (✓ ‼ ×), the code, the hint and how to read more (`asm-prom explain CODE`); skipped checks with their reasons; a summary.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Category, Finding, RunSummary, Subject } from '../core/types.js';
@@ -65,7 +65,8 @@ function renderFinding(f: Finding, c: ChalkInstance, verbose: boolean): string[]
     // A live failure whose cause a configuration check already found says so (probe, TARGET_DOWN).
     const explainedBy = Array.isArray(f.evidence.explainedBy) ? f.evidence.explainedBy : [];
     if (explainedBy.length) out.push(`        ${c.dim('explained by:')} ${explainedBy.join(', ')}`);
-    out.push(`        ${c.dim('hint:')} ${f.hint}`, `        ${c.dim('see')} ${f.docs}`);
+    // The way to read more that works wherever the user stands (the installed docs), and the URL when one is known.
+    out.push(`        ${c.dim('hint:')} ${f.hint}`, `        ${c.dim('more:')} asm-prom explain ${f.code}${f.docsUrl ? ` ${c.dim('·')} ${f.docsUrl}` : ''}`);
   }
   if (verbose) {
     for (const [k, v] of Object.entries(f.evidence)) out.push(c.dim(`        ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`));
