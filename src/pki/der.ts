@@ -84,8 +84,13 @@ export interface CertFacts {
   /** the outer signatureAlgorithm OID */
   signatureAlgorithm: string;
   extensions: { oid: string; critical: boolean; value: Buffer }[];
-  /** two extensions of one OID: OpenSSL marks the certificate's extensions invalid */
+  /** two extensions of one OID */
   duplicateExtension: boolean;
+  /**
+   * extensions OpenSSL cannot cache (EXFLAG_INVALID): a duplicate, an extension it reads that does
+   * not decode, a pathLenConstraint that is negative or without cA
+   */
+  invalid: boolean;
   basicConstraints?: { ca: boolean; pathLen?: number; pathLenNegative: boolean };
   /** keyUsage bit → set; undefined without the extension */
   keyUsage?: (bit: number) => boolean;
@@ -112,6 +117,7 @@ export function certFacts(der: Buffer): CertFacts {
     signatureAlgorithm: oid(children(sigAlg.value)[0]!.value),
     extensions: [],
     duplicateExtension: false,
+    invalid: false,
   };
   const extsField = fields.slice(i + 6).find((f) => f.tag === 0xa3);
   if (!extsField) return facts;
@@ -120,12 +126,37 @@ export function certFacts(der: Buffer): CertFacts {
     const id = oid(parts[0]!.value);
     const critical = parts.length === 3 && parts[1]!.tag === 0x01 && parts[1]!.value[0] !== 0;
     const value = parts[parts.length - 1]!.value;
-    if (facts.extensions.some((e) => e.oid === id)) facts.duplicateExtension = true;
+    if (facts.extensions.some((e) => e.oid === id)) facts.duplicateExtension = facts.invalid = true;
     facts.extensions.push({ oid: id, critical, value });
-    const inner = () => readTlv(value, 0);
+    try {
+      readExtension(facts, id, value);
+    } catch {
+      facts.invalid = true;
+    }
+  }
+  const bc = facts.basicConstraints;
+  if (bc && (bc.pathLenNegative || (bc.pathLen !== undefined && !bc.ca))) facts.invalid = true;
+  return facts;
+}
+
+/** One extension OpenSSL decodes: its value must be exactly one DER element of the expected type. */
+function readExtension(facts: CertFacts, id: string, value: Buffer): void {
+  const inner = () => {
+    const tlv = readTlv(value, 0);
+    if (tlv.end !== value.length) throw new Error('trailing bytes');
+    return tlv;
+  };
+  const expect = (tlv: Tlv, tag: number) => {
+    if (tlv.tag !== tag) throw new Error('unexpected type');
+    return tlv;
+  };
+  {
     switch (id) {
+      case '2.5.29.17': // subjectAltName: GeneralNames, context-tagged choices
+        for (const name of children(expect(inner(), 0x30).value)) if ((name.tag & 0xc0) !== 0x80 || (name.tag & 0x1f) > 8) throw new Error('not a GeneralName');
+        break;
       case OID.basicConstraints: {
-        const items = children(inner().value);
+        const items = children(expect(inner(), 0x30).value);
         const ca = items[0]?.tag === 0x01 && items[0].value[0] !== 0;
         const int = items.find((t) => t.tag === 0x02);
         facts.basicConstraints = {
@@ -136,20 +167,20 @@ export function certFacts(der: Buffer): CertFacts {
         break;
       }
       case OID.keyUsage:
-        facts.keyUsage = bits(inner().value);
+        facts.keyUsage = bits(expect(inner(), 0x03).value);
         break;
       case OID.nsCertType:
-        facts.nsCertType = bits(inner().value);
+        facts.nsCertType = bits(expect(inner(), 0x03).value);
         break;
       case OID.extKeyUsage:
-        facts.extKeyUsage = children(inner().value).map((t) => oid(t.value));
+        facts.extKeyUsage = children(expect(inner(), 0x30).value).map((t) => oid(expect(t, 0x06).value));
         break;
       case OID.subjectKeyIdentifier:
-        facts.subjectKeyId = inner().value;
+        facts.subjectKeyId = expect(inner(), 0x04).value;
         break;
       case OID.authorityKeyIdentifier: {
         const aki: NonNullable<CertFacts['authorityKeyId']> = {};
-        for (const t of children(inner().value)) {
+        for (const t of children(expect(inner(), 0x30).value)) {
           if (t.tag === 0x80) aki.keyId = t.value;
           else if (t.tag === 0xa1) aki.issuer = t.value;
           else if (t.tag === 0x82) aki.serial = t.value;
@@ -159,7 +190,6 @@ export function certFacts(der: Buffer): CertFacts {
       }
     }
   }
-  return facts;
 }
 
 /** The directoryName of an AKI's authorityCertIssuer (GeneralNames), as a Name's DER. */
