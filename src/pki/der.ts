@@ -150,44 +150,42 @@ function readExtension(facts: CertFacts, id: string, value: Buffer): void {
     if (tlv.tag !== tag) throw new Error('unexpected type');
     return tlv;
   };
-  {
-    switch (id) {
-      case '2.5.29.17': // subjectAltName: GeneralNames, context-tagged choices
-        for (const name of children(expect(inner(), 0x30).value)) if ((name.tag & 0xc0) !== 0x80 || (name.tag & 0x1f) > 8) throw new Error('not a GeneralName');
-        break;
-      case OID.basicConstraints: {
-        const items = children(expect(inner(), 0x30).value);
-        const ca = items[0]?.tag === 0x01 && items[0].value[0] !== 0;
-        const int = items.find((t) => t.tag === 0x02);
-        facts.basicConstraints = {
-          ca,
-          pathLen: int ? int.value.reduce((n, b) => n * 256 + b, 0) : undefined,
-          pathLenNegative: Boolean(int && int.value[0]! & 0x80),
-        };
-        break;
+  switch (id) {
+    case '2.5.29.17': // subjectAltName: GeneralNames, context-tagged choices
+      for (const name of children(expect(inner(), 0x30).value)) if ((name.tag & 0xc0) !== 0x80 || (name.tag & 0x1f) > 8) throw new Error('not a GeneralName');
+      break;
+    case OID.basicConstraints: {
+      const items = children(expect(inner(), 0x30).value);
+      const ca = items[0]?.tag === 0x01 && items[0].value[0] !== 0;
+      const int = items.find((t) => t.tag === 0x02);
+      facts.basicConstraints = {
+        ca,
+        pathLen: int ? int.value.reduce((n, b) => n * 256 + b, 0) : undefined,
+        pathLenNegative: Boolean(int && int.value[0]! & 0x80),
+      };
+      break;
+    }
+    case OID.keyUsage:
+      facts.keyUsage = bits(expect(inner(), 0x03).value);
+      break;
+    case OID.nsCertType:
+      facts.nsCertType = bits(expect(inner(), 0x03).value);
+      break;
+    case OID.extKeyUsage:
+      facts.extKeyUsage = children(expect(inner(), 0x30).value).map((t) => oid(expect(t, 0x06).value));
+      break;
+    case OID.subjectKeyIdentifier:
+      facts.subjectKeyId = expect(inner(), 0x04).value;
+      break;
+    case OID.authorityKeyIdentifier: {
+      const aki: NonNullable<CertFacts['authorityKeyId']> = {};
+      for (const t of children(expect(inner(), 0x30).value)) {
+        if (t.tag === 0x80) aki.keyId = t.value;
+        else if (t.tag === 0xa1) aki.issuer = t.value;
+        else if (t.tag === 0x82) aki.serial = t.value;
       }
-      case OID.keyUsage:
-        facts.keyUsage = bits(expect(inner(), 0x03).value);
-        break;
-      case OID.nsCertType:
-        facts.nsCertType = bits(expect(inner(), 0x03).value);
-        break;
-      case OID.extKeyUsage:
-        facts.extKeyUsage = children(expect(inner(), 0x30).value).map((t) => oid(expect(t, 0x06).value));
-        break;
-      case OID.subjectKeyIdentifier:
-        facts.subjectKeyId = expect(inner(), 0x04).value;
-        break;
-      case OID.authorityKeyIdentifier: {
-        const aki: NonNullable<CertFacts['authorityKeyId']> = {};
-        for (const t of children(expect(inner(), 0x30).value)) {
-          if (t.tag === 0x80) aki.keyId = t.value;
-          else if (t.tag === 0xa1) aki.issuer = t.value;
-          else if (t.tag === 0x82) aki.serial = t.value;
-        }
-        facts.authorityKeyId = aki;
-        break;
-      }
+      facts.authorityKeyId = aki;
+      break;
     }
   }
 }

@@ -70,11 +70,10 @@ export function verifyChainInNode(input: ChainInput, report: (code: number, dept
   };
   const node = (cert: X509Certificate): Node => ({ cert, facts: certFacts(cert.raw) });
   try {
-    const { chain, numUntrusted } = buildChain(input, node, fail);
+    const chain = buildChain(input, node, fail);
     if (chain.some((n, i) => i > 0 && n.facts.extensions.some((e) => e.oid === OID.nameConstraints)))
       throw new Unavailable('the chain has name constraints: only the openssl command judges them');
     checkChain(chain, input.purpose, fail);
-    void numUntrusted;
     internalVerify(chain, input.time, fail);
   } catch (error) {
     if (!(error instanceof Stop)) throw error;
@@ -203,7 +202,7 @@ function buildChain(input: ChainInput, node: (c: X509Certificate) => Node, fail:
     else if (numUntrusted < num) fail(2, num - 1);
     else fail(20, num - 1);
   }
-  return { chain, numUntrusted };
+  return chain;
 }
 
 /** check_ca: 0 not a CA, 1 basicConstraints CA, 3 a v1 root, 4 keyUsage without basicConstraints, 5 nsCertType CA. */
