@@ -13,6 +13,7 @@ import { UsageError } from './core/errors.js';
 import { applySuppressions, parseSuppressions } from './core/suppress.js';
 import type { CheckResult, CheckStatus, Finding, RunSummary } from './core/types.js';
 import { docsBase, docsUrl } from './docs.js';
+import { chosenVerifier } from './pki/index.js';
 import { SOURCES } from './sources/index.js';
 import { VERSION } from './version.js';
 
@@ -39,6 +40,7 @@ export async function runDoctor(input: Partial<DoctorOptions> = {}, hooks: Docto
   const started = performance.now();
   const suppressions = parseSuppressions(options.suppress);
   const docs = docsBase();
+  chosenVerifier(); // a malformed ASM_PROM_CHAIN_VERIFIER stops the run here, as a usage error
 
   const store = new ResourceStore();
   store.onTargetProbed = hooks.onTargetProbed;

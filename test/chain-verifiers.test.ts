@@ -165,5 +165,8 @@ describe('the doctor without an openssl command on the PATH', () => {
       expect(without.code).toBe(withCommand.code);
       expect(report(without).findings.map((f) => f.code)).toEqual(dir === broken ? ['CHAIN_BROKEN'] : []);
     }
+    const wrong = await runCli(['doctor', '--offline', '--certs-dir', good], { env: { ASM_PROM_CHAIN_VERIFIER: 'boringssl' } });
+    expect([wrong.code, wrong.stdout]).toEqual([2, '']);
+    expect(wrong.stderr.trim().split('\n')).toEqual(['asm-prom: ASM_PROM_CHAIN_VERIFIER must be openssl, node or auto (got "boringssl")']);
   }, 120_000);
 });

@@ -47,7 +47,8 @@ export interface ChainInput {
 export type ChainVerifier = 'openssl' | 'node' | 'auto';
 export const CHAIN_VERIFIER_ENV = 'ASM_PROM_CHAIN_VERIFIER';
 
-function chosenVerifier(input: ChainInput): ChainVerifier {
+/** The verifier asked for; a malformed ASM_PROM_CHAIN_VERIFIER is a usage error (runDoctor checks it first). */
+export function chosenVerifier(input: Pick<ChainInput, 'verifier'> = {}): ChainVerifier {
   const chosen = input.verifier ?? process.env[CHAIN_VERIFIER_ENV] ?? 'auto';
   if (chosen !== 'openssl' && chosen !== 'node' && chosen !== 'auto') throw new UsageError(`${CHAIN_VERIFIER_ENV} must be openssl, node or auto (got ${JSON.stringify(chosen)})`);
   return chosen;
