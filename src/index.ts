@@ -11,7 +11,9 @@ import { ResourceStore } from './core/resources.js';
 import { globsMatchingNothing, runChecks } from './core/runner.js';
 import { UsageError } from './core/errors.js';
 import { applySuppressions, parseSuppressions } from './core/suppress.js';
-import type { CheckResult, CheckStatus, RunSummary } from './core/types.js';
+import type { CheckResult, CheckStatus, Finding, RunSummary } from './core/types.js';
+import { docsBase, docsUrl } from './docs.js';
+import { chosenVerifier } from './pki/index.js';
 import { SOURCES } from './sources/index.js';
 import { VERSION } from './version.js';
 
@@ -29,6 +31,8 @@ export interface DoctorHooks {
   /** extra checks (plug-ins) run beside the built-in ones */
   checks?: readonly Check[];
   onResourceRead?: (checkId: string, key: string) => void;
+  /** each target probed: how many of how many */
+  onTargetProbed?: (done: number, total: number) => void;
 }
 
 export async function runDoctor(input: Partial<DoctorOptions> = {}, hooks: DoctorHooks = {}): Promise<RunSummary> {
@@ -36,8 +40,11 @@ export async function runDoctor(input: Partial<DoctorOptions> = {}, hooks: Docto
   const startedAt = new Date();
   const started = performance.now();
   const suppressions = parseSuppressions(options.suppress);
+  const docs = docsBase();
+  chosenVerifier(); // a malformed ASM_PROM_CHAIN_VERIFIER stops the run here, as a usage error
 
   const store = new ResourceStore();
+  store.onTargetProbed = hooks.onTargetProbed;
   for (const source of SOURCES) {
     if (source.applies(options)) store.provide(await source.providers(options, store));
   }
@@ -79,8 +86,14 @@ export async function runDoctor(input: Partial<DoctorOptions> = {}, hooks: Docto
       checks: { pass: count('pass'), warn: count('warn'), fail: count('fail'), skip: count('skip'), crash: count('crash') },
     },
     checks,
-    findings: kept,
+    findings: docs ? kept.map((f) => withDocsUrl(f, docs)) : kept,
     exitCode: exitCodeFor(checks, kept, options.failOn),
   };
 }
+/** The finding with its absolute `docsUrl` right after `docs`, the order the JSON shows. */
+function withDocsUrl(finding: Finding, base: URL): Finding {
+  const { evidence, ...head } = finding;
+  return { ...head, docsUrl: docsUrl(finding.docs, base), evidence };
+}
+
 export { verifyChain, spiffeIdOf, parseCertificates, parsePrivateKey, type ChainInput, type ChainVerdict, type ChainError } from './pki/index.js';

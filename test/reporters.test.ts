@@ -1,7 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { pathToFileURL } from 'node:url';
+import type { Log } from 'sarif';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { makeFinding } from '../src/core/runner.js';
 import type { RunSummary } from '../src/core/types.js';
 import { REPORTERS } from '../src/reporters/index.js';
+import { sarifValidator } from './helpers/sarif-schema.js';
 
 const findings = [
   makeFinding('certs.key-match', 'KEY_MISMATCH', {}, { kind: 'Pod', namespace: 'monitoring', name: 'prometheus-k8s-0', path: '/etc/prom-certs/key.pem' }),
@@ -22,13 +25,18 @@ const summary: RunSummary = {
   exitCode: 1,
 };
 
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
 describe('reporters', () => {
   it('human groups by subject with marks, hints and docs anchors, and no colour when asked', () => {
     const out = REPORTERS.human(summary, { color: false, verbose: false });
     expect(out).toContain('Pod monitoring/prometheus-k8s-0 /etc/prom-certs/key.pem');
     expect(out).toMatch(/× KEY_MISMATCH/);
     expect(out).toMatch(/✓ inbound capture/);
-    expect(out).toContain('docs/checks.md#key-mismatch');
+    expect(out).toMatch(/hint: .*\n\s+more: asm-prom explain KEY_MISMATCH\n/);
+    expect(out).not.toContain('docs/checks.md');
     expect(out).toContain('ServiceMonitor bookinfo/productpage (m.yaml:3)');
     expect(out).toMatch(/skipped[:,] --probe off/);
     expect(out).not.toMatch(/\u001b\[/);
@@ -49,15 +57,51 @@ describe('reporters', () => {
     expect((out.match(/<testcase /g) ?? []).length).toBe(4);
   });
 
-  it('sarif has a rule per code and results pointing at file and line', () => {
-    const sarif = JSON.parse(REPORTERS.sarif(summary, { color: false, verbose: false }));
+  it('junit failure messages carry the finding, not a count', () => {
+    const out = REPORTERS.junit(summary, { color: false, verbose: false });
+    expect(out).toContain(`<failure message="KEY_MISMATCH: ${findings[0]!.message}" type="KEY_MISMATCH">`);
+    expect(out).not.toMatch(/finding\(s\)/);
+    const two = REPORTERS.junit({ ...summary, findings: [findings[0]!, { ...findings[0]!, message: 'second' }] }, { color: false, verbose: false });
+    expect(two).toContain(`message="KEY_MISMATCH: ${findings[0]!.message} (and 1 more)"`);
+  });
+
+  it('sarif has a rule per code and results pointing at file and line, relative to %SRCROOT%', () => {
+    const cwd = '/work/repo';
+    const sarif = JSON.parse(REPORTERS.sarif({ ...summary, findings: [...findings, { ...findings[1]!, subject: { ...findings[1]!.subject, file: '/elsewhere/x y.yaml' } }] }, { color: false, verbose: false, cwd })) as Log;
     expect(sarif.version).toBe('2.1.0');
-    const run = sarif.runs[0];
-    expect(run.tool.driver.rules.find((r: { id: string }) => r.id === 'KEY_MISMATCH').helpUri).toBe('docs/checks.md#key-mismatch');
-    const monitor = run.results.find((r: { ruleId: string }) => r.ruleId === 'MONITOR_SCHEME_HTTP_ON_STRICT');
-    expect(monitor.locations[0].physicalLocation).toEqual({ artifactLocation: { uri: 'm.yaml' }, region: { startLine: 3 } });
-    expect(run.results.find((r: { ruleId: string }) => r.ruleId === 'INBOUND_CAPTURED').level).toBe('note');
-    expect(run.tool.driver.rules[monitor.ruleIndex].id).toBe('MONITOR_SCHEME_HTTP_ON_STRICT');
+    const run = sarif.runs[0]!;
+    const rules = run.tool.driver.rules!;
+    const keyMismatch = rules.find((r) => r.id === 'KEY_MISMATCH')!;
+    expect(keyMismatch.helpUri).toBeUndefined();
+    expect(keyMismatch.help?.text).toContain('asm-prom explain KEY_MISMATCH');
+    expect(run.tool.driver.informationUri).toBeUndefined();
+    const [inRoot, outside] = run.results!.filter((r) => r.ruleId === 'MONITOR_SCHEME_HTTP_ON_STRICT');
+    expect(inRoot!.locations![0]!.physicalLocation).toEqual({ artifactLocation: { uri: 'm.yaml', uriBaseId: '%SRCROOT%' }, region: { startLine: 3 } });
+    expect(outside!.locations![0]!.physicalLocation!.artifactLocation).toEqual({ uri: 'file:///elsewhere/x%20y.yaml' });
+    expect(run.originalUriBaseIds).toEqual({ '%SRCROOT%': { uri: `${pathToFileURL(cwd).href}/` } });
+    expect(rules[inRoot!.ruleIndex!]!.id).toBe('MONITOR_SCHEME_HTTP_ON_STRICT');
+    // the info finding is a fact, not a result
+    expect(run.results!.map((r) => r.ruleId)).not.toContain('INBOUND_CAPTURED');
+  });
+
+  it('sarif is valid against the SARIF 2.1.0 JSON schema, with and without a docs base', () => {
+    const validate = sarifValidator();
+    const plain = JSON.parse(REPORTERS.sarif(summary, { color: false, verbose: false, cwd: '/work/repo' }));
+    expect(validate(plain)).toEqual([]);
+    vi.stubEnv('ASM_PROM_DOCS_URL', 'https://docs.example.com/asm-prom');
+    const linked = JSON.parse(REPORTERS.sarif(summary, { color: false, verbose: false, cwd: '/work/repo' })) as Log;
+    expect(validate(linked)).toEqual([]);
+    expect(linked.runs[0]!.tool.driver.rules!.find((r) => r.id === 'KEY_MISMATCH')!.helpUri).toBe('https://docs.example.com/asm-prom/docs/checks.md#key-mismatch');
+    expect(linked.runs[0]!.tool.driver.informationUri).toBe('https://docs.example.com/asm-prom/');
+    // the schema does reject what asm-prom used to write: a relative helpUri
+    const broken = structuredClone(plain);
+    broken.runs[0].tool.driver.rules[0].helpUri = 'docs/checks.md#manifest-parse-error';
+    expect(validate(broken)).not.toEqual([]);
+  });
+
+  it('sarif lists info findings when --fail-on reaches them, and none otherwise', () => {
+    const warning = JSON.parse(REPORTERS.sarif(summary, { color: false, verbose: false, failOn: 'warning' })) as Log;
+    expect(warning.runs[0]!.results!.some((r) => r.level === 'note')).toBe(false);
   });
 
   it('json is the summary itself', () => {

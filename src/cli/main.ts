@@ -37,8 +37,8 @@ async function main(): Promise<number> {
     .command('doctor', 'diagnose Prometheus-over-mTLS scraping (the main job)', (y) => doctorFlags(y), run(doctorCommand as Handler))
     .command('checks', 'list every check and finding code, with its docs anchor', (y) =>
       y.option('output', { ...lastWins, alias: 'o', choices: ['human', 'json'] as const, default: 'human' as const }), run(checksCommand as Handler))
-    .command('explain <text>', 'name the likely causes of a Prometheus target error text', (y) =>
-      y.positional('text', { type: 'string', demandOption: true, describe: "the target's lastError" })
+    .command('explain <text>', "print a finding code's documentation (explain CODE), or name the likely causes of a Prometheus target error text", (y) =>
+      y.positional('text', { type: 'string', demandOption: true, describe: "a finding code (KEY_MISMATCH), or a target's lastError" })
         .option('output', { ...lastWins, alias: 'o', choices: ['human', 'json'] as const, default: 'human' as const }), run(explainCommand as Handler))
     .command('demo [scenario]', 'start a simulated mesh on loopback and run doctor against it', (y) =>
       NOT_FOR_DEMO.reduce((d, flag) => d.hide(flag), doctorFlags(y.positional('scenario', { type: 'string', describe: 'scenario name (see --list)' }))

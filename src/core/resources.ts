@@ -39,6 +39,8 @@ export class ResourceStore {
   readonly locations = new WeakMap<object, SourceLocation>();
   /** manifest objects as written, before their fields were brought to the model's types */
   readonly asWritten = new WeakMap<object, KubeObject>();
+  /** told as each target's probe finishes (the CLI's spinner counts them) */
+  onTargetProbed?: (done: number, total: number) => void;
 
   constructor(private readonly providers: Providers = {}) {}
 

@@ -30,6 +30,8 @@ export interface Finding {
   message: string;
   hint: string;
   docs: string;
+  /** `docs` as an absolute URL, when a docs base is known (ASM_PROM_DOCS_URL, package.json homepage) */
+  docsUrl?: string;
   evidence: Evidence;
   /** with --fix: the patch that fixes it, verified in the run, or why there is none (src/fix) */
   fix?: import('../fix/types.js').FindingFix;

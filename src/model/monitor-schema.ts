@@ -182,7 +182,7 @@ export function validateMonitor(kind: MonitorKind, object: unknown): string[] {
 }
 
 /** Levenshtein distance, with an adjacent swap counted as two edits: enough to spot a typo. */
-function editDistance(a: string, b: string): number {
+export function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];

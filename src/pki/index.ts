@@ -4,4 +4,4 @@ export {
   describeCertificate, distinguishedName, formatDuration, isIssuedBy, isSelfSigned, keyTypeOf, lifetimeUsedPercent,
   notAfter, notBefore, parseSpiffeId, sameAnchor, spiffeId, spiffeIdOf, validityAt, type SpiffeParts,
 } from './inspect.js';
-export { verifyChain, type ChainError, type ChainInput, type ChainVerdict } from './verify.js';
+export { chosenVerifier, verifyChain, type ChainError, type ChainInput, type ChainVerdict, type ChainVerifier } from './verify.js';

@@ -11,6 +11,11 @@
  * continues past with its depth, and is the same library Node's TLS uses. It runs as an argv list
  * (no shell), with only certificates in a private temporary folder, and trusts nothing but the roots
  * given (`-no-CApath -no-CAstore`: the machine's public CAs must never make a mesh chain pass).
+ *
+ * Without the `openssl` command (slim container images) the same verdict, with the same codes and
+ * reasons, comes from Node's embedded OpenSSL: verify-node.ts replays X509_verify_cert in process.
+ * The verifier is chosen by `verifier` (tests) or ASM_PROM_CHAIN_VERIFIER: `openssl`, `node`, or
+ * `auto` (the default: the command when it is on the PATH, else Node).
  */
 import { execFile } from 'node:child_process';
 import type { X509Certificate } from 'node:crypto';
@@ -18,7 +23,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Unavailable } from '../core/resources.js';
+import { UsageError } from '../core/errors.js';
 import { describeCertificate, distinguishedName, isIssuedBy, isSelfSigned } from './inspect.js';
+import { verifyChainInNode } from './verify-node.js';
 
 export interface ChainInput {
   leaf: X509Certificate;
@@ -33,6 +40,18 @@ export interface ChainInput {
   /** at most this many intermediates between leaf and root */
   maxDepth?: number;
   timeoutMs?: number;
+  /** which OpenSSL judges: the `openssl` command, Node's own, or the command when it exists (default: ASM_PROM_CHAIN_VERIFIER, else auto) */
+  verifier?: ChainVerifier;
+}
+
+export type ChainVerifier = 'openssl' | 'node' | 'auto';
+export const CHAIN_VERIFIER_ENV = 'ASM_PROM_CHAIN_VERIFIER';
+
+/** The verifier asked for; a malformed ASM_PROM_CHAIN_VERIFIER is a usage error (runDoctor checks it first). */
+export function chosenVerifier(input: Pick<ChainInput, 'verifier'> = {}): ChainVerifier {
+  const chosen = input.verifier ?? process.env[CHAIN_VERIFIER_ENV] ?? 'auto';
+  if (chosen !== 'openssl' && chosen !== 'node' && chosen !== 'auto') throw new UsageError(`${CHAIN_VERIFIER_ENV} must be openssl, node or auto (got ${JSON.stringify(chosen)})`);
+  return chosen;
 }
 
 export interface ChainError {
@@ -53,6 +72,7 @@ export type ChainVerdict = { ok: true } | { ok: false; errors: ChainError[] };
 /** X509_V_ERR_* numbers (OpenSSL 3.0 x509_vfy.h) of the failures a mesh chain meets. */
 const ERROR_NAMES: Record<number, string> = {
   2: 'UNABLE_TO_GET_ISSUER_CERT',
+  6: 'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
   7: 'CERT_SIGNATURE_FAILURE',
   9: 'CERT_NOT_YET_VALID',
   10: 'CERT_HAS_EXPIRED',
@@ -73,6 +93,25 @@ export async function verifyChain(input: ChainInput): Promise<ChainVerdict> {
   if (input.roots.length === 0) {
     return { ok: false, errors: [{ code: 20, name: ERROR_NAMES[20], depth: 0, text: 'no trusted roots', reason: 'there is no trusted root to verify against' }] };
   }
+  const verifier = chosenVerifier(input);
+  if (verifier === 'node') return verifyInNode(input);
+  try {
+    return await verifyWithOpenssl(input);
+  } catch (error) {
+    if (verifier === 'auto' && error instanceof OpensslMissing) return verifyInNode(input);
+    throw error;
+  }
+}
+
+/** The same verdict from Node's embedded OpenSSL, its errors named and explained as the command's are. */
+function verifyInNode(input: ChainInput): ChainVerdict {
+  const path = buildPath(input);
+  return verifyChainInNode(input, (code, depth, text) => ({ code, name: ERROR_NAMES[code], depth, text, reason: explain(code, text, path, depth) }));
+}
+
+class OpensslMissing extends Unavailable {}
+
+async function verifyWithOpenssl(input: ChainInput): Promise<ChainVerdict> {
   const dir = await mkdtemp(join(tmpdir(), 'asm-prom-verify-'));
   try {
     const pem = (certs: readonly X509Certificate[]) => certs.map((c) => c.toString()).join('');
@@ -108,7 +147,7 @@ function runOpenssl(args: string[], timeoutMs: number): Promise<{ exitCode: numb
     execFile('openssl', args, { timeout: timeoutMs, encoding: 'utf8' }, (error, _stdout, stderr) => {
       if (!error) return resolve({ exitCode: 0, stderr });
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return reject(new Unavailable('the openssl command is not on the PATH: chain verification needs it'));
+      if (code === 'ENOENT') return reject(new OpensslMissing(`the openssl command is not on the PATH (${CHAIN_VERIFIER_ENV}=openssl): set ${CHAIN_VERIFIER_ENV}=node or auto to judge with Node's OpenSSL`));
       if (typeof code === 'number') return resolve({ exitCode: code, stderr });
       reject(new Error(`openssl verify did not finish: ${error.message.split('\n')[0]}`));
     });

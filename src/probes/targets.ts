@@ -319,7 +319,12 @@ async function runProbes(options: DoctorOptions, store: ResourceStore, deadlineA
     return result;
   };
 
-  const results = await mapLimit(targets, options.concurrency, run);
+  let probed = 0;
+  const results = await mapLimit(targets, options.concurrency, async (target) => {
+    const result = await run(target);
+    store.onTargetProbed?.(++probed, targets.length);
+    return result;
+  });
   const podFiles = place.from === 'pod' && certFiles ? filesInSidecar(certFiles) : undefined;
   return {
     ...place,

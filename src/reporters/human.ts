@@ -1,6 +1,6 @@
 /**
  * For people: findings grouped by category and subject, as `linkerd check` prints them, with the
- * mark (✓ ‼ ×), the code, the hint and the docs anchor; skipped checks with their reasons; a summary.
+ * mark (✓ ‼ ×), the code, the hint and how to read more (`asm-prom explain CODE`); skipped checks with their reasons; a summary.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Category, Finding, RunSummary, Subject } from '../core/types.js';
@@ -68,7 +68,8 @@ function renderFinding(f: Finding, c: ChalkInstance, verbose: boolean): string[]
     if (explainedBy.length) out.push(`        ${c.dim('explained by:')} ${explainedBy.join(', ')}`);
     const possible = Array.isArray(f.evidence.possibleCauses) ? f.evidence.possibleCauses : [];
     if (possible.length) out.push(`        ${c.dim('possible causes:')} ${possible.join(', ')}`);
-    out.push(`        ${c.dim('hint:')} ${f.hint}`, `        ${c.dim('see')} ${f.docs}`);
+    // The way to read more that works wherever the user stands (the installed docs), and the URL when one is known.
+    out.push(`        ${c.dim('hint:')} ${f.hint}`, `        ${c.dim('more:')} asm-prom explain ${f.code}${f.docsUrl ? ` ${c.dim('·')} ${f.docsUrl}` : ''}`);
   }
   if (f.fix && (f.severity !== 'info' || verbose)) out.push(...renderFix(f.fix, c));
   if (verbose) {

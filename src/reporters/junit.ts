@@ -14,6 +14,13 @@ const esc = (s: string) =>
 
 const line = (f: Finding) => `${f.code} ${subjectLabel(f.subject)}: ${f.message} (hint: ${f.hint}; ${f.docs})`;
 
+/** What a dashboard shows in its list of failures: the first finding's code and message, and how many more the body holds. */
+function failureMessage(findings: readonly Finding[]): string {
+  const [first] = findings;
+  const more = findings.length > 1 ? ` (and ${findings.length - 1} more)` : '';
+  return `${first!.code}: ${first!.message}${more}`;
+}
+
 export function renderJunit(summary: RunSummary, options: Partial<ReporterOptions> = {}): string {
   const threshold = SEVERITY_RANK[options.failOn === 'warning' ? 'warning' : 'error'];
   const failing = (check: CheckResult) => summary.findings.filter((x) => x.check === check.id && SEVERITY_RANK[x.severity] >= threshold);
@@ -37,7 +44,7 @@ export function renderJunit(summary: RunSummary, options: Partial<ReporterOption
       if (check.status === 'crash') out.push(`      <error message="${esc(findings.find((x) => x.severity === 'error')?.message ?? 'crashed')}" type="CHECK_CRASHED"/>`);
       else if (check.status === 'skip') out.push(`      <skipped message="${esc(check.skipReason ?? '')}"/>`);
       else if (failFindings.length)
-        out.push(`      <failure message="${esc(`${failFindings.length} finding(s)`)}" type="${esc(failFindings[0]!.code)}">${esc(failFindings.map(line).join('\n'))}</failure>`);
+        out.push(`      <failure message="${esc(failureMessage(failFindings))}" type="${esc(failFindings[0]!.code)}">${esc(failFindings.map(line).join('\n'))}</failure>`);
       const rest = findings.filter((x) => !failFindings.includes(x));
       if (rest.length) out.push(`      <system-out>${esc(rest.map(line).join('\n'))}</system-out>`);
       out.push('    </testcase>');

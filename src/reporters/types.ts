@@ -6,6 +6,8 @@ export interface ReporterOptions {
   verbose: boolean;
   /** --fail-on: the reports that mark failures (JUnit) mark what fails the run */
   failOn?: FailOn;
+  /** the folder -f paths are made relative to (SARIF's %SRCROOT%); the working directory by default */
+  cwd?: string;
   /** -o prometheus: at most this many per-target series (the rest are counted as dropped) */
   maxTargetSeries?: number;
 }

@@ -11,7 +11,7 @@ import type { Container, Pod, Volume } from '../model/k8s.js';
 import { outputCertsDir } from '../model/istio.js';
 import { sidecarOf } from '../model/prometheus.js';
 import { spiffeId } from '../pki/index.js';
-import { CertificateAuthority } from './ca.js';
+import { CertificateAuthority, type CaKeys } from './ca.js';
 import type { ClusterState, SimPod } from './cluster.js';
 
 export interface FileEntry {
@@ -100,7 +100,7 @@ export class PodFilesystems {
   private readonly cache = new Map<SimPod, Map<string, VolumeContents>>();
   private foreignCa: CertificateAuthority | undefined;
 
-  constructor(private readonly state: ClusterState, private readonly meshCa: CertificateAuthority) {}
+  constructor(private readonly state: ClusterState, private readonly meshCa: CertificateAuthority, private readonly foreignKeys?: CaKeys) {}
 
   /** Forgets every pod's files (the pods were made again). */
   clear(): void {
@@ -156,11 +156,11 @@ export class PodFilesystems {
     if (!contents || mount?.readOnly) return;
     const faults = sim.prometheus ? this.state.scenario.faults.prometheusCerts ?? {} : {};
     const identity = spiffeId(this.state.scenario.trustDomain, pod.metadata!.namespace!, pod.spec?.serviceAccountName ?? 'default');
-    const ca = faults.wrongRoot ? (this.foreignCa ??= new CertificateAuthority('other-mesh.local', true)) : this.meshCa;
+    const ca = faults.wrongRoot ? (this.foreignCa ??= new CertificateAuthority('other-mesh.local', true, this.foreignKeys)) : this.meshCa;
     const issued = faults.expired
       ? ca.issueWorkload(identity, { notBefore: new Date(Date.now() - 25 * HOUR), lifetimeMs: 24 * HOUR })
       : ca.workloadCertFor(identity);
-    const keyPem = faults.mismatchedKey ? ca.issueWorkload(identity).keyPem : issued.keyPem;
+    const keyPem = faults.mismatchedKey ? ca.spareKeyPem : issued.keyPem;
     const rel = posix.relative(posix.normalize(mount!.mountPath!).replace(/(.)\/$/, '$1'), target);
     const mode = faults.mode ? parseInt(faults.mode, 8) : 0o644;
     const gid = pod.spec?.securityContext?.fsGroup ?? PROXY_UID;

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { SimApiServer, TOKEN_USER, type RequestLogEntry, type ResourceRequest } from './api-server.js';
 import type { KubeObject } from '../model/k8s.js';
 import { applyPatch, PatchError, type PatchType } from '../fix/patch.js';
-import { CertificateAuthority } from './ca.js';
+import { CertificateAuthority, makeSimKeys, type CaKeys } from './ca.js';
 import { ClusterState } from './cluster.js';
 import { ExecService } from './exec.js';
 import { PodFilesystems } from './filesystem.js';
@@ -49,10 +49,10 @@ export interface SimulatedMesh {
 const ADDRESS_ATTEMPTS = 5;
 
 /** The cluster's objects and its pods' listeners, in an address block no other mesh on this machine uses. */
-async function startPods(scenario: Scenario, meshCa: CertificateAuthority, apiCaPem: string) {
+async function startPods(scenario: Scenario, meshCa: CertificateAuthority, apiCaPem: string, foreignKeys: CaKeys) {
   for (let attempt = 1; ; attempt++) {
     const state = new ClusterState(scenario, { meshRootPem: meshCa.rootPem, apiCaPem });
-    const filesystems = new PodFilesystems(state, meshCa);
+    const filesystems = new PodFilesystems(state, meshCa, foreignKeys);
     const sidecars = new SidecarFleet(state, meshCa, filesystems);
     try {
       await sidecars.start();
@@ -66,11 +66,21 @@ async function startPods(scenario: Scenario, meshCa: CertificateAuthority, apiCa
 
 export async function startSimulatedMesh(scenario: Scenario | string, options: { dir?: string } = {}): Promise<SimulatedMesh> {
   const resolved = typeof scenario === 'string' ? await loadScenario(scenario) : scenario;
+  const keys = await makeSimKeys({ intermediate: resolved.intermediateCa, foreign: Boolean(resolved.faults.prometheusCerts?.wrongRoot) });
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'asm-prom-sim-'));
-  const meshCa = new CertificateAuthority(resolved.trustDomain, resolved.intermediateCa);
-  const apiCa = new CertificateAuthority('asm-prom simulated cluster', false);
+  const meshCa = new CertificateAuthority(resolved.trustDomain, resolved.intermediateCa, keys.mesh);
+  const apiCa = new CertificateAuthority('asm-prom simulated cluster', false, keys.cluster);
   const stops: (() => Promise<void> | void)[] = [];
-  const started = await startPods(resolved, meshCa, apiCa.rootPem);
+  const removeDir = () => {
+    if (!options.dir) rmSync(dir, { recursive: true, force: true });
+  };
+  let started: Awaited<ReturnType<typeof startPods>>;
+  try {
+    started = await startPods(resolved, meshCa, apiCa.rootPem, keys.foreign);
+  } catch (error) {
+    removeDir();
+    throw error;
+  }
   const { state, filesystems } = started;
   let sidecars = started.sidecars;
   stops.push(() => sidecars.stop());
@@ -114,11 +124,12 @@ export async function startSimulatedMesh(scenario: Scenario | string, options: {
       registerServiceBackend: (namespace, service, port, url) => proxy.registerBackend(namespace, service, port, url),
       stop: () => (stopped ??= (async () => {
         for (const stop of stops.reverse()) await stop();
-        if (!options.dir) rmSync(dir, { recursive: true, force: true });
+        removeDir();
       })()),
     };
   } catch (error) {
     for (const stop of stops.reverse()) await stop();
+    removeDir();
     throw error;
   }
 }

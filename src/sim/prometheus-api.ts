@@ -102,7 +102,11 @@ export class FakePrometheus {
     if (path === '/api/v1/targets') {
       const round = this.currentRound();
       const answer = () => json({ status: 'success', data: { activeTargets: this.activeTargets(round.jobs, round.scrapes), droppedTargets: [], droppedTargetCounts: Object.fromEntries(round.jobs.map((j) => [j.name, 0])) } });
-      void Promise.race([round.done, new Promise((resolve) => setTimeout(resolve, ANSWER_WAIT_MS))]).then(answer);
+      let waited: NodeJS.Timeout | undefined;
+      void Promise.race([round.done, new Promise((resolve) => (waited = setTimeout(resolve, ANSWER_WAIT_MS)))]).then(() => {
+        clearTimeout(waited);
+        answer();
+      });
       return;
     }
     json({ status: 'error', errorType: 'not_found', error: 'not found' }, 404);

@@ -11,6 +11,7 @@ import { isPrometheusResource, podFromPrometheusResource } from '../../model/pro
 import type { OutputFormat } from '../../reporters/index.js';
 import { toDoctorOptions, type DoctorFlags } from '../doctor-options.js';
 import { writeOut } from '../output.js';
+import { startProgress } from '../progress.js';
 import { runAndReport } from './doctor.js';
 
 /**
@@ -36,30 +37,77 @@ const FOREIGN_FLAGS: [keyof DemoFlags, string][] = [
   ['context', '--context'],
 ];
 
-export async function demoCommand(argv: DemoFlags): Promise<number> {
-  const sim = await import('../../sim/index.js');
-  if (argv.list) return listScenarios(sim.listScenarios(), argv.output);
+/** The exit code after Ctrl-C (128 + SIGINT), as a shell reports a process the signal ended. */
+const INTERRUPTED_EXIT = 130;
+const INTERRUPTED = Symbol('interrupted');
 
+/**
+ * Ctrl-C and SIGTERM while the demo runs: resolves `signalled` instead of letting Node die on the
+ * spot, so that the simulated mesh is stopped and its temporary folder (with its kubeconfig) removed.
+ */
+function onInterrupt(): { signalled: Promise<typeof INTERRUPTED>; dispose(): void } {
+  let listener: () => void = () => {};
+  const signalled = new Promise<typeof INTERRUPTED>((resolve) => {
+    listener = () => resolve(INTERRUPTED);
+  });
+  process.on('SIGINT', listener);
+  process.on('SIGTERM', listener);
+  return {
+    signalled,
+    dispose: () => {
+      process.off('SIGINT', listener);
+      process.off('SIGTERM', listener);
+    },
+  };
+}
+
+export async function demoCommand(argv: DemoFlags): Promise<number> {
+  if (argv.list) return listScenarios((await import('../../sim/index.js')).listScenarios(), argv.output);
   const given = (value: unknown) => value !== undefined && value !== false && !(Array.isArray(value) && value.length === 0);
   for (const [key, flag] of FOREIGN_FLAGS) {
     if (given(argv[key]))
       throw new UsageError(`demo runs the doctor against its own simulated cluster: ${flag} does not apply`);
   }
-  const name = argv.scenario ?? DEFAULT_SCENARIO;
-  let scenario;
-  try {
-    scenario = await sim.loadScenario(name);
-  } catch (error) {
-    throw new UsageError(`demo ${name}: ${(error as Error).message.split('\n')[0]} (see asm-prom demo --list)`);
-  }
+  const code = await runDemo(argv);
+  // The doctor may still be at work (its sockets to the stopped mesh failing one by one, its
+  // --deadline timer): after Ctrl-C, once the mesh is gone, nothing more is worth waiting for.
+  if (code === INTERRUPTED) process.exit(INTERRUPTED_EXIT);
+  return code;
+}
 
-  const mesh = await sim.startSimulatedMesh(scenario);
+async function runDemo(argv: DemoFlags): Promise<number | typeof INTERRUPTED> {
+  const name = argv.scenario ?? DEFAULT_SCENARIO;
+  // The spinner turns from the first moment: the mesh's keys and servers take a moment to start.
+  const progress = startProgress(process.stderr, `starting the simulated mesh "${name}"`);
+  const interrupt = onInterrupt();
   try {
-    const exitCode = await runAndReport({ ...toDoctorOptions(argv), kubeconfig: mesh.kubeconfigPath }, argv.output);
-    if (argv.keep) await keepRunning(mesh.kubeconfigPath, scenario);
-    return exitCode;
+    const sim = await import('../../sim/index.js');
+    let scenario;
+    try {
+      scenario = await sim.loadScenario(name);
+    } catch (error) {
+      throw new UsageError(`demo ${name}: ${(error as Error).message.split('\n')[0]} (see asm-prom demo --list)`);
+    }
+    const starting = sim.startSimulatedMesh(scenario);
+    const mesh = await Promise.race([starting, interrupt.signalled]);
+    if (mesh === INTERRUPTED) {
+      progress.stop();
+      await (await starting.catch(() => undefined))?.stop();
+      return INTERRUPTED;
+    }
+    try {
+      progress.phase('diagnosing');
+      const exitCode = await Promise.race([runAndReport({ ...toDoctorOptions(argv), kubeconfig: mesh.kubeconfigPath }, argv.output, progress), interrupt.signalled]);
+      if (exitCode === INTERRUPTED) return INTERRUPTED;
+      if (argv.keep) await keepRunning(mesh.kubeconfigPath, scenario, interrupt.signalled);
+      return exitCode;
+    } finally {
+      progress.stop();
+      await mesh.stop();
+    }
   } finally {
-    await mesh.stop();
+    progress.stop();
+    interrupt.dispose();
   }
 }
 
@@ -86,7 +134,7 @@ async function listScenarios(scenarios: ScenarioSummary[], output: OutputFormat)
 }
 
 /** Prints how to explore the running mesh (on stderr: stdout holds the report) and waits for Ctrl-C. */
-async function keepRunning(kubeconfigPath: string, scenario: { name: string; objects: KubeObject[] }): Promise<void> {
+async function keepRunning(kubeconfigPath: string, scenario: { name: string; objects: KubeObject[] }, interrupted: Promise<unknown>): Promise<void> {
   const prometheus = scenario.objects.find(isPrometheusResource);
   const ns = prometheus ? namespaceOf(prometheus) : 'monitoring';
   const pod = prometheus ? podFromPrometheusResource(prometheus) : undefined;
@@ -102,8 +150,5 @@ async function keepRunning(kubeconfigPath: string, scenario: { name: string; obj
     `  asm-prom doctor --kubeconfig ${kubeconfigPath}`,
     '',
   ].join('\n'));
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await interrupted;
 }

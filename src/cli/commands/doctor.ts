@@ -4,7 +4,7 @@ import { REPORTERS, OUTPUT_FORMATS, type OutputFormat } from '../../reporters/in
 import { toDoctorOptions, type DoctorFlags } from '../doctor-options.js';
 import { lastWins, repeatable } from '../flag-kinds.js';
 import { useColor, writeOut } from '../output.js';
-import { startProgress } from '../progress.js';
+import { startProgress, type Progress } from '../progress.js';
 
 
 export function doctorFlags<T>(y: Argv<T>) {
@@ -42,12 +42,18 @@ export async function doctorCommand(argv: DoctorFlags & { output: OutputFormat }
   return runAndReport(toDoctorOptions(argv), argv.output);
 }
 
-/** Runs the doctor with a progress spinner and writes the report: the doctor and demo commands share it. */
-export async function runAndReport(options: DoctorOptions, output: OutputFormat): Promise<number> {
-  const progress = startProgress();
+/**
+ * Runs the doctor with a progress spinner and writes the report: the doctor and demo commands share
+ * it (demo hands over the spinner it started before its simulated mesh).
+ */
+export async function runAndReport(options: DoctorOptions, output: OutputFormat, progress: Progress = startProgress()): Promise<number> {
   let summary;
   try {
-    summary = await runDoctor(options, { onCheckStart: (c) => progress.update(c.title), onCheckEnd: () => progress.tick() });
+    summary = await runDoctor(options, {
+      onCheckStart: (c) => progress.checkStarted(c),
+      onCheckEnd: () => progress.checkFinished(),
+      onTargetProbed: (done, total) => progress.targetProbed(done, total),
+    });
   } finally {
     progress.stop();
   }
