@@ -66,7 +66,7 @@ describe('reporters', () => {
   });
 
   it('sarif has a rule per code and results pointing at file and line, relative to %SRCROOT%', () => {
-    const cwd = '/work/repo';
+    const cwd = '/srv/repo';
     const sarif = JSON.parse(REPORTERS.sarif({ ...summary, findings: [...findings, { ...findings[1]!, subject: { ...findings[1]!.subject, file: '/elsewhere/x y.yaml' } }] }, { color: false, verbose: false, cwd })) as Log;
     expect(sarif.version).toBe('2.1.0');
     const run = sarif.runs[0]!;
@@ -86,10 +86,10 @@ describe('reporters', () => {
 
   it('sarif is valid against the SARIF 2.1.0 JSON schema, with and without a docs base', () => {
     const validate = sarifValidator();
-    const plain = JSON.parse(REPORTERS.sarif(summary, { color: false, verbose: false, cwd: '/work/repo' }));
+    const plain = JSON.parse(REPORTERS.sarif(summary, { color: false, verbose: false, cwd: '/srv/repo' }));
     expect(validate(plain)).toEqual([]);
     vi.stubEnv('ASM_PROM_DOCS_URL', 'https://docs.example.com/asm-prom');
-    const linked = JSON.parse(REPORTERS.sarif(summary, { color: false, verbose: false, cwd: '/work/repo' })) as Log;
+    const linked = JSON.parse(REPORTERS.sarif(summary, { color: false, verbose: false, cwd: '/srv/repo' })) as Log;
     expect(validate(linked)).toEqual([]);
     expect(linked.runs[0]!.tool.driver.rules!.find((r) => r.id === 'KEY_MISMATCH')!.helpUri).toBe('https://docs.example.com/asm-prom/docs/checks.md#key-mismatch');
     expect(linked.runs[0]!.tool.driver.informationUri).toBe('https://docs.example.com/asm-prom/');
