@@ -169,10 +169,8 @@ describe('transport failures', () => {
   });
 
   it('TARGET_TIMEOUT at the handshake for a listener that never speaks', async () => {
-    const started = Date.now();
     const { findings } = await probe(await lab.silent(), { timeout: '300ms' });
     expect(only(findings, 'TARGET_TIMEOUT').evidence).toMatchObject({ step: 'handshake', timeoutMs: 300 });
-    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('TARGET_TIMEOUT at the response for a trickling body', async () => {
