@@ -5,7 +5,6 @@
  * is present, end to end through its API server's exec.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import targetsProbe from '../checks/targets/probe.js';
@@ -14,6 +13,8 @@ import { ResourceStore } from '../src/core/resources.js';
 import { runChecks } from '../src/core/runner.js';
 import type { CertFileSet } from '../src/model/inventory.js';
 import type { ExecResult, KubeAccess } from '../src/model/kube-access.js';
+import { runDoctor } from '../src/index.js';
+import { startSimulatedMesh } from '../src/sim/index.js';
 import { readCertsDir } from '../src/sources/cert-files.js';
 import { flagTargets, probeProviders } from '../src/probes/targets.js';
 import { ProbeLab, TARGET_ID } from './probe-servers.js';
@@ -125,15 +126,8 @@ describe('--probe pod through openssl s_client', () => {
   });
 });
 
-const SIM = new URL('../src/sim/index.ts', import.meta.url).pathname;
-
-// The simulator lands module by module; this runs once every module its index imports is there.
-const SIM_READY = ['index.ts', 'exec.ts', 'proxy.ts', 'sidecar.ts', 'filesystem.ts'].every((f) => existsSync(new URL(`../src/sim/${f}`, import.meta.url)));
-
-describe.skipIf(!SIM_READY)('--probe pod against the simulated mesh', () => {
+describe('--probe pod against the simulated mesh', () => {
   it('probes the monitors\' targets from the Prometheus pod through the API server\'s exec', async () => {
-    const { startSimulatedMesh } = (await import(SIM)) as typeof import('../src/sim/index.js');
-    const { runDoctor } = await import('../src/index.js');
     const mesh = await startSimulatedMesh('healthy');
     try {
       const summary = await runDoctor({ kubeconfig: mesh.kubeconfigPath, probe: 'pod', only: ['targets.*'], timeoutMs: 5_000 });
