@@ -43,6 +43,9 @@ const WORDINGS: [string, string, string[]][] = [
   ['Get "https://127.0.0.1:43121/metrics": x509: cannot validate certificate for 127.0.0.1 because it doesn\'t contain any IP SANs', 'MONITOR_VERIFY_SPIFFE', []],
   ['Get "https://10.4.0.7:8080/metrics": x509: certificate is not valid for any names, but wanted to match httpbin.default.svc', 'MONITOR_VERIFY_SPIFFE', []],
   ['Get "https://10.4.0.7:8080/metrics": tls: failed to verify certificate: x509: certificate signed by unknown authority', 'MONITOR_VERIFY_SPIFFE', ['PEER_CERT_UNTRUSTED', 'ROOT_MISMATCH']],
+  // Go's wording when verification is on and the target's certificate is outside its validity (crypto/x509 CertificateInvalidError, Expired)
+  ['Get "https://10.4.0.7:8080/metrics": tls: failed to verify certificate: x509: certificate has expired or is not yet valid: current time 2026-12-01T10:00:00Z is after 2026-11-30T09:00:00Z', 'MONITOR_VERIFY_SPIFFE', ['PEER_CERT_UNTRUSTED']],
+  ['x509: certificate has expired or is not yet valid: current time 2026-12-01T10:00:00Z is before 2026-12-02T00:00:00Z', 'MONITOR_VERIFY_SPIFFE', ['PEER_CERT_UNTRUSTED']],
   ['x509: certificate signed by unknown authority (possibly because of "crypto/rsa: verification error" while trying to verify candidate authority certificate "Root CA")', 'MONITOR_VERIFY_SPIFFE', ['PEER_CERT_UNTRUSTED']],
   // Rows 14-16, 18, 20, 23: plain text, closed or reset connections
   ['Get "https://10.4.0.7:8080/metrics": http: server gave HTTP response to HTTPS client', 'TARGET_NOT_TLS', ['MONITOR_TLS_ON_PLAINTEXT', 'MONITOR_MERGED_METRICS_PORT', 'AMBIENT_NAMESPACE']],
@@ -100,6 +103,12 @@ describe('classifyLastError', () => {
         expect(cause.why).toMatch(/^[^\n]{10,160}$/);
       }
     }
+  });
+
+  it('names the causes of an out-of-validity target certificate in order: verification on first, then the certificate itself', () => {
+    const causes = classifyLastError('tls: failed to verify certificate: x509: certificate has expired or is not yet valid: current time 2026-12-01T10:00:00Z is after 2026-11-30T09:00:00Z');
+    expect(causes.map((c) => c.code)).toEqual(['MONITOR_VERIFY_SPIFFE', 'PEER_CERT_UNTRUSTED']);
+    expect(causes[1]!.why).toMatch(/outside its validity period/);
   });
 
   it('lets the caller name the scheme when the text has no prefix', () => {
