@@ -26,3 +26,12 @@ describe('hostile manifests exit 1 with a MANIFEST_PARSE_ERROR that names file a
     expect(report.exitCode).toBe(1);
   });
 });
+
+describe('stderr stays clean', () => {
+  it('an unknown YAML tag in proxy.istio.io/config prints no Node warning (stderr is for errors of ours)', async () => {
+    const input = 'kind: Pod\nmetadata:\n  name: a\n  annotations:\n    proxy.istio.io/config: "x: !custom 1"\nspec: {containers: [{name: prometheus, image: prom/prometheus}]}\n';
+    const { code, stderr } = await runCli(['doctor', '-f', '-', '-o', 'json'], { input });
+    expect(stderr).toBe('');
+    expect([0, 1]).toContain(code);
+  });
+});

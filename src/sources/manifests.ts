@@ -140,7 +140,7 @@ export function parseManifests(files: readonly ManifestFile[]): ParseResult {
           reason: `the document nests more than ${MAX_MANIFEST_DEPTH} levels deep (line ${lineAt(depthAt)}); asm-prom reads documents up to ${MAX_MANIFEST_DEPTH} levels deep and skipped this one`,
         }),
       );
-      docs = [...new Composer({ uniqueKeys: false }).compose(tokens)] as Document.Parsed[];
+      docs = [...new Composer({ uniqueKeys: false, logLevel: 'error' }).compose(tokens)] as Document.Parsed[];
     } catch (error) {
       result.errors.push({ file: file.name, reason: oneLine(error) });
       continue;

@@ -10,7 +10,10 @@ export const FC_SEED = Number(process.env.FC_SEED ?? 20_261_201);
 export const CASES_RUN = new Map<string, number>();
 
 function report(name: string, details: fc.RunDetails<unknown>): void {
-  if (details.failed) throw new Error(`property "${name}" failed (seed ${FC_SEED}; replay with FC_SEED=${FC_SEED}):\n${fc.defaultReportMessage(details)}`);
+  if (details.failed) {
+    const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+    throw new Error(`property "${name}" failed (seed ${FC_SEED}; replay with FC_SEED=${FC_SEED}):\n${fc.defaultReportMessage(details)}\nbecause: ${cause}`);
+  }
   CASES_RUN.set(name, (CASES_RUN.get(name) ?? 0) + details.numRuns);
   console.log(`[property] ${name}: ${details.numRuns} cases passed (seed ${FC_SEED})`);
 }
