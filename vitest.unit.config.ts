@@ -8,6 +8,7 @@ export default defineConfig({
   test: {
     include: [
       'test/checks.test.ts',
+      'test/checks/*.test.ts',
       'test/classify.test.ts',
       'test/manifests.test.ts',
       'test/model-*.test.ts',
