@@ -28,9 +28,13 @@ describe('a single-valued flag given twice: the last one wins, as with kubectl',
     expect(JSON.parse(stdout).exitCode).toBe(1);
   });
 
-  it('for checks and explain too', async () => {
-    expect(JSON.parse((await runCli(['checks', '-o', 'human', '-o', 'json'])).stdout).checks).toBeInstanceOf(Array);
-    expect(JSON.parse((await runCli(['explain', 'EOF', '-o', 'human', '-o', 'json'])).stdout)).toMatchObject({ input: 'EOF' });
+  it.each([[['checks']], [['explain', 'EOF']]])('for %j too, in either order', async (command) => {
+    const [jsonOnly, humanOnly, humanThenJson, jsonThenHuman] = await Promise.all(
+      [['-o', 'json'], ['-o', 'human'], ['-o', 'human', '-o', 'json'], ['-o', 'json', '-o', 'human']].map((o) => runCli([...command, ...o])),
+    );
+    expect(jsonOnly!.stdout).not.toBe(humanOnly!.stdout);
+    expect(humanThenJson).toEqual(jsonOnly);
+    expect(jsonThenHuman).toEqual(humanOnly);
   });
 });
 

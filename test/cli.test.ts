@@ -73,9 +73,20 @@ describe('doctor', () => {
     expect(new Set(codes).size).toBe(1);
   });
 
-  it('never colours output when NO_COLOR is set or stdout is not a terminal', async () => {
-    const { stdout } = await runCli(['doctor', '-f', SEED]);
+  it('never colours output when NO_COLOR is set', async () => {
+    const { stdout } = await runCli(['doctor', '-f', SEED], { env: { NO_COLOR: '1', FORCE_COLOR: undefined } });
     expect(stdout).not.toMatch(/\u001b\[/);
+  });
+
+  it('never colours output when stdout is not a terminal (a pipe), with neither NO_COLOR nor FORCE_COLOR set', async () => {
+    const { stdout } = await runCli(['doctor', '-f', SEED], { env: { NO_COLOR: undefined, FORCE_COLOR: undefined } });
+    expect(stdout).toMatch(/SIDECAR|MONITOR|✓|×|error/); // a report was printed
+    expect(stdout).not.toMatch(/\u001b\[/);
+  });
+
+  it('colours a pipe when FORCE_COLOR asks (so the two cases above can fail)', async () => {
+    const { stdout } = await runCli(['doctor', '-f', SEED], { env: { NO_COLOR: undefined, FORCE_COLOR: '1' } });
+    expect(stdout).toMatch(/\u001b\[/);
   });
 
   it('--fail-on never exits 0 even with errors', async () => {

@@ -116,7 +116,7 @@ describe('the exposition of a run', () => {
   });
 });
 
-const promtool = peer('promtool', 'promtool check metrics on the exposition');
+const promtool = peer('promtool');
 
 describe.skipIf(!promtool)('promtool accepts the exposition of a real run', () => {
   it('asm-prom demo wrong-root -o prometheus: lint-clean, with the finding and the exit code of the run', async () => {

@@ -3,6 +3,7 @@
  * misbehaving listeners (silent, resetting, trickling, endless). Certificates are Istio-shaped, minted
  * at test time by the simulator's CA. Every server is tracked and closed by `closeAll()`.
  */
+import { requirePeer } from './helpers/peers.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -164,7 +165,7 @@ http { access_log off; ${temp}
     ssl_client_certificate ${prefix}/ca.pem; ssl_verify_client on; ssl_verify_depth 4;
     location /metrics { default_type "text/plain; version=0.0.4"; return 200 "up 1\\n"; } } }
 `);
-    const child = spawn('/usr/sbin/nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-e', 'stderr'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(requirePeer('nginx'), ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-e', 'stderr'], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.track(child);
     await waitForPort(port);
     return port;

@@ -36,7 +36,7 @@ function store(extra: Partial<Record<string, unknown>> = {}): ResourceStore {
 
 describe('probeTargets', () => {
   it('ServiceMonitor → Service port by name → EndpointSlice address and pod, with scheme, path, params and identity', async () => {
-    const targets = await loadProbeTargets({ ...DEFAULT_OPTIONS, offline: true }, store());
+    const targets = await loadProbeTargets({ ...DEFAULT_OPTIONS, offline: false }, store());
     expect(targets.find((t) => t.monitor?.kind === 'ServiceMonitor')).toMatchObject({
       endpoint: '10.0.0.7:9090', scheme: 'https', path: '/stats', params: { format: ['text'] }, enableHttp2: true,
       pod: { namespace: 'app', name: 'web-0', serviceAccount: 'web' },
@@ -46,7 +46,7 @@ describe('probeTargets', () => {
   });
 
   it('PodMonitor → every selected pod\'s container port, plain http and no h2 as the monitor says', async () => {
-    const targets = (await loadProbeTargets({ ...DEFAULT_OPTIONS, offline: true }, store())).filter((t) => t.monitor?.kind === 'PodMonitor');
+    const targets = (await loadProbeTargets({ ...DEFAULT_OPTIONS, offline: false }, store())).filter((t) => t.monitor?.kind === 'PodMonitor');
     expect(targets.map((t) => [t.endpoint, t.scheme, t.enableHttp2, t.subject.name])).toEqual([
       ['10.0.0.7:9090', 'http', false, 'web-0'],
       ['10.0.0.8:9090', 'http', false, 'web-1'],
@@ -59,6 +59,14 @@ describe('probeTargets', () => {
   });
 
   it('nothing to probe is Unavailable with the reason', async () => {
-    await expect(loadProbeTargets({ ...DEFAULT_OPTIONS, offline: true }, new ResourceStore({}))).rejects.toThrow(/nothing to probe/);
+    await expect(loadProbeTargets({ ...DEFAULT_OPTIONS, offline: false }, new ResourceStore({}))).rejects.toThrow(/nothing to probe: no --target/);
+  });
+
+  it('offline, the addresses the manifests hold are never targets, even with --probe local; --target still is', async () => {
+    for (const probe of ['auto', 'local'] as const) {
+      await expect(loadProbeTargets({ ...DEFAULT_OPTIONS, offline: true, probe }, store())).rejects.toThrow(/offline, only --target endpoints are dialled, never addresses found in manifests/);
+      const named = await loadProbeTargets({ ...DEFAULT_OPTIONS, offline: true, probe, targets: ['127.0.0.1:8443'] }, store());
+      expect(named.map((t) => t.endpoint)).toEqual(['127.0.0.1:8443']);
+    }
   });
 });

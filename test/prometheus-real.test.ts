@@ -5,7 +5,7 @@
  * SPIFFE URI SAN), minted at test time by the simulator's CA; `openssl s_server -Verify 1 -verify_return_error` sends real
  * TLS alerts as Envoy does. Skipped, with the reason, when `prometheus` is not on the PATH.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -15,9 +15,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defineCheck, runDoctor, type Finding, type RunSummary } from '../src/index.js';
 import { CertificateAuthority } from '../src/sim/ca.js';
 import { freePort, waitFor } from './helpers/wait.js';
+import { peer } from './helpers/peers.js';
 
-const hasPrometheus = spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status === 0;
-if (!hasPrometheus) console.warn('prometheus-real: `prometheus` is not on the PATH, skipping (CI installs it: apt-get install prometheus)');
+const PROMETHEUS = peer('prometheus');
+const hasPrometheus = PROMETHEUS !== undefined;
 
 function listen(server: Server): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
@@ -83,7 +84,7 @@ describe.skipIf(!hasPrometheus)('the doctor reading a real Prometheus 2.42', () 
       ],
     };
     writeFileSync(path('prometheus.yml'), JSON.stringify(config)); // JSON is YAML
-    const prometheus = spawn('prometheus', [`--config.file=${path('prometheus.yml')}`, `--storage.tsdb.path=${path('data')}`,
+    const prometheus = spawn(PROMETHEUS!, [`--config.file=${path('prometheus.yml')}`, `--storage.tsdb.path=${path('data')}`,
       `--web.listen-address=127.0.0.1:${ports.prometheus}`, '--log.level=warn'], { stdio: 'ignore' });
     children.push(prometheus);
     promUrl = `http://127.0.0.1:${ports.prometheus}`;

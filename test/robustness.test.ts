@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { runDoctor } from '../src/index.js';
+import { checkAsyncProperty } from './helpers/property.js';
 
 const ROOTS = ['../examples/', './checks/'].map((r) => new URL(r, import.meta.url).pathname);
 
@@ -40,7 +41,8 @@ function mutate(value: unknown, picks: boolean[], wrong: unknown[], at = { i: 0 
 
 describe('the doctor on malformed manifests', () => {
   it('never crashes a check, whatever the field types', async () => {
-    await fc.assert(
+    await checkAsyncProperty(
+      'wrong field types through the offline doctor',
       fc.asyncProperty(
         fc.array(fc.nat(SEEDS.length - 1), { minLength: 1, maxLength: 8 }),
         fc.array(fc.integer({ min: 0, max: 9 }).map((n) => n < 3), { minLength: 5, maxLength: 40 }),
@@ -53,7 +55,7 @@ describe('the doctor on malformed manifests', () => {
           expect([0, 1]).toContain(summary.exitCode);
         },
       ),
-      { numRuns: 150 },
+      150,
     );
   }, 120_000);
 });

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { defineCheck, type Check } from '../src/core/check.js';
 import { exitCodeFor } from '../src/core/exit-code.js';
 import { ResourceStore, Unavailable } from '../src/core/resources.js';
@@ -44,13 +44,19 @@ describe('runChecks', () => {
     expect(checks[0]!.status).toBe('crash');
   });
 
-  it('reports a check that outlives the deadline as skipped, without hanging', async () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('reports a check that outlives the deadline as skipped, at the deadline and not before', async () => {
+    vi.useFakeTimers();
     const slow = check({ id: 'targets.slow', run: () => new Promise(() => {}) });
-    const started = Date.now();
-    const { checks } = await runChecks([slow], new ResourceStore(), { ...options, deadlineMs: 100 });
-    expect(Date.now() - started).toBeLessThan(2000);
+    let settled = false;
+    const run = runChecks([slow], new ResourceStore(), { ...options, deadlineMs: 100 }).finally(() => (settled = true));
+    await vi.advanceTimersByTimeAsync(99);
+    expect(settled).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    const { checks } = await run;
     expect(checks[0]).toMatchObject({ status: 'skip' });
-    expect(checks[0]!.skipReason).toMatch(/deadline/);
+    expect(checks[0]!.skipReason).toMatch(/did not finish within the --deadline \(100 ms\)/);
   });
 
   it('runs `after` checks once the categories they follow are done, and shows them prior findings', async () => {

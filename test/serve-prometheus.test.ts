@@ -16,7 +16,7 @@ import { peer } from './helpers/peers.js';
 import { freePort, waitFor } from './helpers/wait.js';
 import { startServe } from './helpers/serve.js';
 
-const prometheusBin = peer('prometheus', 'the real Prometheus scraping asm-prom serve');
+const prometheusBin = peer('prometheus');
 
 interface Alert { labels: Record<string, string>; state: string }
 

@@ -18,7 +18,7 @@ interface Rule { alert: string; expr: string; annotations?: Record<string, strin
 const resource = parse(readFileSync(RULE_FILE, 'utf8')) as { kind: string; spec: { groups: { name: string; rules: Rule[] }[] } };
 const alerts = resource.spec.groups.flatMap((g) => g.rules);
 
-const promtool = peer('promtool', 'promtool check/test rules on the PrometheusRule');
+const promtool = peer('promtool');
 
 describe.skipIf(!promtool)('the alerts of asm-prom serve, under promtool', () => {
   const dir = mkdtempSync(join(tmpdir(), 'asm-prom-rules-'));

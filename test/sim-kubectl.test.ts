@@ -9,13 +9,16 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulatedMesh, type SimulatedMesh } from '../src/sim/index.js';
+import { peer } from './helpers/peers.js';
+
+const KUBECTL = peer('kubectl');
 
 const run = promisify(execFile);
 const cacheDir = mkdtempSync(join(tmpdir(), 'sim-kubectl-cache-'));
 
 async function kubectl(mesh: SimulatedMesh, ...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
-    const { stdout, stderr } = await run('/usr/bin/kubectl', ['--kubeconfig', mesh.kubeconfigPath, '--cache-dir', cacheDir, ...args], { timeout: 20_000 });
+    const { stdout, stderr } = await run(KUBECTL!, ['--kubeconfig', mesh.kubeconfigPath, '--cache-dir', cacheDir, ...args], { timeout: 20_000 });
     return { stdout, stderr, code: 0 };
   } catch (error) {
     const e = error as { stdout: string; stderr: string; code: number };
@@ -25,7 +28,7 @@ async function kubectl(mesh: SimulatedMesh, ...args: string[]): Promise<{ stdout
 
 afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
 
-describe('kubectl against the healthy scenario', () => {
+describe.skipIf(!KUBECTL)('kubectl against the healthy scenario', () => {
   let mesh: SimulatedMesh;
   beforeAll(async () => {
     mesh = await startSimulatedMesh('healthy');
@@ -137,7 +140,7 @@ describe('kubectl against the healthy scenario', () => {
   });
 });
 
-describe('kubectl against a scenario that forbids reads', () => {
+describe.skipIf(!KUBECTL)('kubectl against a scenario that forbids reads', () => {
   let mesh: SimulatedMesh;
   beforeAll(async () => {
     mesh = await startSimulatedMesh('rbac-denied');
@@ -154,7 +157,7 @@ describe('kubectl against a scenario that forbids reads', () => {
   });
 });
 
-describe('file permissions in the pod', () => {
+describe.skipIf(!KUBECTL)('file permissions in the pod', () => {
   let mesh: SimulatedMesh;
   beforeAll(async () => {
     mesh = await startSimulatedMesh('files-0600');

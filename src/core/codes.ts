@@ -41,9 +41,9 @@ const PROXY_VERSION_PROBLEMS = {
 
 export const CODES = {
   // ── Inputs ────────────────────────────────────────────────────────────────────────────────────
-  MANIFEST_PARSE_ERROR: code<{ file: string; line?: number; reason: string }>({
+  MANIFEST_PARSE_ERROR: code<{ file: string; line?: number; reason: string; tooDeep?: boolean }>({
     severity: 'error', category: 'inputs',
-    message: (a) => `${a.file}${a.line ? `:${a.line}` : ''} is not valid YAML/JSON: ${a.reason}`,
+    message: (a) => `${a.file}${a.line ? `:${a.line}` : ''} ${a.tooDeep ? 'cannot be read' : 'is not valid YAML/JSON'}: ${a.reason}`,
     hint: 'Fix the document; `kubectl apply --dry-run=client -f FILE` shows the same error. The other documents were still diagnosed.',
   }),
   CLUSTER_UNREACHABLE: code<{ server: string; reason: string }>({

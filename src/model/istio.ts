@@ -45,7 +45,7 @@ export function parseProxyConfig(text: string): Parsed<Record<string, unknown>> 
     // YAML 1.1, as the injector reads it (sigs.k8s.io/yaml YAMLToJSON, go-yaml v2): `yes`, `on`
     // and `y` are booleans there, so `holdApplicationUntilProxyStarts: yes` holds and an unquoted
     // `DISABLE_ENVOY: on` is no string.
-    value = parseYaml(text, { version: '1.1' });
+    value = parseYaml(text, { version: '1.1', logLevel: 'error' }); // warnings are no output of ours
   } catch (error) {
     return { ok: false, reason: (error as Error).message.split('\n')[0]! };
   }
@@ -161,7 +161,8 @@ export function parseUserVolumeMount(text: string): Parsed<VolumeMount[]> {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    return { ok: false, reason: `not JSON: ${(error as Error).message}` };
+    // V8 quotes the input in its message, line breaks and all: the reason stays one line
+    return { ok: false, reason: `not JSON: ${(error as Error).message.replace(/\r?\n/g, '\\n')}` };
   }
   if (value && typeof value === 'object' && !Array.isArray(value) && typeof (value as Record<string, unknown>).mountPath === 'string')
     return { ok: false, reason: 'it is a single mount object: wrap it in a list, [{…}]' };

@@ -187,7 +187,7 @@ function parseConfigJobs(data: unknown): ScrapeJob[] {
   if (!isRecord(data) || typeof data.yaml !== 'string') throw new ApiError('the config answer has no yaml');
   let config: unknown;
   try {
-    config = parseYaml(data.yaml, { maxAliasCount: 100 });
+    config = parseYaml(data.yaml, { maxAliasCount: 100, logLevel: 'error' });
   } catch (error) {
     throw new ApiError(`the loaded configuration is not YAML: ${oneLine(error)}`);
   }

@@ -11,7 +11,7 @@
 import { setMaxListeners } from 'node:events';
 import { Unavailable, type ResourceStore } from '../core/resources.js';
 import { mapLimit } from '../core/limit.js';
-import type { DoctorOptions } from '../core/options.js';
+import { isOffline, type DoctorOptions } from '../core/options.js';
 import { parseTargetSpec } from '../core/target-spec.js';
 import type { Subject } from '../core/types.js';
 import type { CertFileSet, ResourceMap } from '../model/inventory.js';
@@ -211,8 +211,14 @@ function unique(targets: ProbeTarget[]): ProbeTarget[] {
 }
 
 export async function loadProbeTargets(options: DoctorOptions, store: ResourceStore): Promise<ProbeTarget[]> {
-  const trustDomain = trustDomainOf(await store.optional('certFiles'));
   const targets = flagTargets(options);
+  // Offline is offline (CONTRACT.md): only what the user named is dialled, never an address a
+  // manifest holds (a manifest from a pull request must not make CI connect anywhere).
+  if (isOffline(options)) {
+    if (!targets.length) throw new Unavailable('nothing to probe: offline, only --target endpoints are dialled, never addresses found in manifests');
+    return targets;
+  }
+  const trustDomain = trustDomainOf(await store.optional('certFiles'));
   const slices = await store.load('endpointSlices');
   const workloads = (await store.optional('workloads')) ?? [];
   const input: Inputs = {

@@ -222,7 +222,7 @@ export class FakePrometheus {
           : parseError ?? '';
         resolve({ health: lastError ? 'down' : 'up', lastError, durationMs: Date.now() - started });
       };
-      const timer = setTimeout(() => done('context deadline exceeded'), SCRAPE_TIMEOUT_MS);
+      const timer = setTimeout(() => done('context deadline exceeded'), this.state.scenario.prometheusScrapeTimeoutMs ?? SCRAPE_TIMEOUT_MS);
       const fail = (error: NodeJS.ErrnoException) => done(goErrorText(error, target, local));
       const http1 = (s: Socket) => {
         const req = httpRequest({ createConnection: () => s, path, headers: { accept: 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1', 'user-agent': 'Prometheus/2.53.0' } }, (res) => {

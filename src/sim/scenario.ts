@@ -68,6 +68,8 @@ export interface Scenario {
   intermediateCa: boolean;
   objects: KubeObject[];
   faults: Faults;
+  /** the simulated Prometheus's scrape timeout (3 s unless a test, which owns its timeouts, says otherwise) */
+  prometheusScrapeTimeoutMs?: number;
 }
 
 interface ScenarioFile {

@@ -7,7 +7,7 @@
 import { isUtf8 } from 'node:buffer';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { LineCounter, parseAllDocuments, isMap, isSeq, type Document } from 'yaml';
+import { Composer, LineCounter, Parser, isMap, isSeq, visit, type CST, type Document } from 'yaml';
 import { UsageError, oneLine } from '../core/errors.js';
 import { Unavailable, type Providers, type ResourceStore } from '../core/resources.js';
 import type { KubeObject, Monitor, PeerAuthentication, Role, RoleBinding, Service } from '../model/k8s.js';
@@ -104,7 +104,7 @@ const KEEPS_TEXT = (value: Record<string, unknown>) =>
 
 export interface ParseResult {
   objects: ParsedObject[];
-  errors: { file: string; line?: number; reason: string }[];
+  errors: ParseError[];
 }
 
 /** Parses every document of every file; bad documents are reported, never thrown. */
@@ -116,6 +116,21 @@ export function parseManifestInputs(files: readonly ManifestFile[]): ParseResult
 }
 
 
+/**
+ * How deep a document may nest (mappings and lists inside each other). Kubernetes objects nest a few
+ * dozen levels at most; the YAML reader recurses once per level, so a deeper document (valid YAML,
+ * but thousands of levels deep) is refused with its file and line instead of exhausting the stack.
+ */
+export const MAX_MANIFEST_DEPTH = 256;
+
+export interface ParseError {
+  file: string;
+  line?: number;
+  reason: string;
+  /** the document is valid YAML/JSON but nests deeper than MAX_MANIFEST_DEPTH */
+  tooDeep?: boolean;
+}
+
 export function parseManifests(files: readonly ManifestFile[]): ParseResult {
   const result: ParseResult = { objects: [], errors: [] };
   for (const file of files) {
@@ -124,19 +139,32 @@ export function parseManifests(files: readonly ManifestFile[]): ParseResult {
       continue;
     }
     const lineCounter = new LineCounter();
+    const lineAt = (offset: number | undefined) => (offset === undefined ? 1 : lineCounter.linePos(offset).line);
     let docs: Document.Parsed[];
     try {
-      docs = parseAllDocuments(file.text, { lineCounter, uniqueKeys: false }) as Document.Parsed[];
+      const tokens = withinDepth(new Parser(lineCounter.addNewLine).parse(file.text), (offset, depthAt) =>
+        result.errors.push({
+          file: file.name,
+          line: lineAt(offset),
+          tooDeep: true,
+          reason: `the document nests more than ${MAX_MANIFEST_DEPTH} levels deep (line ${lineAt(depthAt)}); asm-prom reads documents up to ${MAX_MANIFEST_DEPTH} levels deep and skipped this one`,
+        }),
+      );
+      docs = [...new Composer({ uniqueKeys: false, logLevel: 'error' }).compose(tokens)] as Document.Parsed[];
     } catch (error) {
       result.errors.push({ file: file.name, reason: oneLine(error) });
       continue;
     }
-    if (!Array.isArray(docs)) docs = [];
     for (const doc of docs) {
-      const lineAt = (offset: number | undefined) => (offset === undefined ? 1 : lineCounter.linePos(offset).line);
       if (doc.errors.length) {
         const first = doc.errors[0]!;
         result.errors.push({ file: file.name, line: lineAt(first.pos?.[0]), reason: first.message.split('\n')[0]! });
+        continue;
+      }
+      const cycle = selfReference(doc);
+      if (cycle) {
+        // go-yaml refuses it too ("anchor 'm' value contains itself"); the object would be infinite
+        result.errors.push({ file: file.name, line: lineAt(cycle.offset), reason: `the alias *${cycle.name} is inside the anchor &${cycle.name} it refers to (the object would contain itself)` });
         continue;
       }
       let value: unknown;
@@ -155,7 +183,13 @@ export function parseManifests(files: readonly ManifestFile[]): ParseResult {
       }
       if (value.kind === 'List' || (typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items))) {
         const itemsNode = isMap(doc.contents) ? doc.contents.get('items', true) : undefined;
-        (value.items as unknown[] ?? []).forEach((item, i) => {
+        if (value.items === undefined || value.items === null) continue; // an empty list
+        if (!Array.isArray(value.items)) {
+          const line = lineAt((itemsNode as { range?: [number] } | undefined)?.range?.[0] ?? firstContentOffset(doc));
+          result.errors.push({ file: file.name, line, reason: `items of a kind: ${value.kind} must be a list, not ${describeType(value.items)}` });
+          continue;
+        }
+        value.items.forEach((item, i) => {
           const node = isSeq(itemsNode) ? itemsNode.items[i] : undefined;
           const line = lineAt((node as { range?: [number] } | undefined)?.range?.[0]) ?? docLine;
           if (isObject(item)) result.objects.push({ object: item as KubeObject, file: file.name, line });
@@ -169,6 +203,68 @@ export function parseManifests(files: readonly ManifestFile[]): ParseResult {
     }
   }
   return result;
+}
+
+function describeType(v: unknown): string {
+  if (isObject(v)) return 'a mapping';
+  return typeof v === 'string' ? 'a string' : `a ${typeof v}`;
+}
+
+const COLLECTIONS = new Set(['block-map', 'block-seq', 'flow-collection']);
+
+/**
+ * The parser's tokens without the documents that nest deeper than MAX_MANIFEST_DEPTH (each reported
+ * with the offset of the document and of the first level too deep). The parser itself keeps an
+ * explicit stack; only composing recurses, so the depth is measured here, iteratively.
+ */
+function* withinDepth(tokens: Iterable<CST.Token>, tooDeep: (docOffset: number, at: number) => void): Generator<CST.Token> {
+  let skippedDoc = false;
+  for (const token of tokens) {
+    if (token.type === 'document') {
+      const at = deeperThanLimit(token);
+      skippedDoc = at !== undefined;
+      if (at !== undefined) {
+        tooDeep(token.value?.offset ?? token.offset, at);
+        continue;
+      }
+    } else if (token.type === 'doc-end' && skippedDoc) {
+      skippedDoc = false;
+      continue;
+    }
+    yield token;
+  }
+}
+
+/** The offset of the first collection nested deeper than MAX_MANIFEST_DEPTH, if any. */
+function deeperThanLimit(doc: CST.Document): number | undefined {
+  const stack: [CST.Token, number][] = doc.value ? [[doc.value, 0]] : [];
+  while (stack.length) {
+    const [token, outer] = stack.pop()!;
+    if (!COLLECTIONS.has(token.type)) continue;
+    const depth = outer + 1;
+    if (depth > MAX_MANIFEST_DEPTH) return token.offset;
+    for (const item of (token as CST.BlockMap | CST.BlockSequence | CST.FlowCollection).items) {
+      if (item.key) stack.push([item.key, depth]);
+      if (item.value) stack.push([item.value, depth]);
+    }
+  }
+  return undefined;
+}
+
+/** An alias inside the very node its anchor names (`metadata: &m {loop: *m}`), which has no finite value. */
+function selfReference(doc: Document.Parsed): { name: string; offset: number | undefined } | undefined {
+  let found: { name: string; offset: number | undefined } | undefined;
+  visit(doc, {
+    Alias(_, node, path) {
+      const target = node.resolve(doc);
+      if (target && path.includes(target)) {
+        found = { name: node.source, offset: node.range?.[0] };
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
 }
 
 function firstContentOffset(doc: Document.Parsed): number | undefined {
@@ -201,7 +297,7 @@ export function manifestProviders(store: ResourceStore, parsed: ParseResult, sco
   }
   for (const e of parsed.errors) {
     const file = displayPath(e.file, cwd);
-    store.diagnose('MANIFEST_PARSE_ERROR', { file, line: e.line, reason: e.reason }, { kind: 'File', file, ...(e.line ? { line: e.line } : {}) });
+    store.diagnose('MANIFEST_PARSE_ERROR', { file, line: e.line, reason: e.reason, ...(e.tooDeep ? { tooDeep: true } : {}) }, { kind: 'File', file, ...(e.line ? { line: e.line } : {}) });
   }
   const ofKind = <T extends KubeObject>(...kinds: string[]) => objects.filter((o) => kinds.includes(o.kind ?? '')) as T[];
   const known = <T>(items: T[], reason: string): T[] => {

@@ -90,7 +90,7 @@ function loadFile(k8s: ClientNode, file: string): KubeConfig {
   }
   let document: unknown;
   try {
-    document = parseYaml(text);
+    document = parseYaml(text, { logLevel: 'error' });
   } catch (error) {
     throw new UsageError(`kubeconfig ${file} is not valid YAML: ${oneLine(error)}`);
   }
