@@ -66,6 +66,7 @@ const RECIPE_ANNOTATIONS = [ANNOTATION.proxyConfig, ANNOTATION.userVolumeMount, 
  */
 export function withoutSidecarOrRecipe(pp: PrometheusPod, namespaces: readonly KubeObject[] | undefined): boolean {
   if (hasSidecar(pp.pod.spec) || getsSidecar(pp, namespaces)) return false;
-  const annotations = annotationsOf(pp.pod);
-  return !RECIPE_ANNOTATIONS.some((key) => annotations[key] !== undefined);
+  // The recipe written anywhere on the way to the pod (on the resource's own metadata, say) shows it is meant.
+  const written = [annotationsOf(pp.pod), ...pp.layers.flatMap((l) => [annotationsOf(l.object), l.podMetadata?.annotations ?? {}])];
+  return !written.some((annotations) => RECIPE_ANNOTATIONS.some((key) => annotations[key] !== undefined));
 }
