@@ -101,10 +101,41 @@ export interface ApiClientOptions {
 interface RawResponse {
   status: number;
   body: string;
+  /** the Retry-After header, when the server sent one */
+  retryAfter?: string;
 }
 
-/** Error codes of a connection that never got an answer: worth one retry (CONTRACT.md). */
+/** Error codes of a connection that never got an answer: retried (CONTRACT.md), then the server is unreachable. */
 const CONNECTION_FAILURES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN', 'TIMEOUT']);
+
+/**
+ * Retries of an idempotent read, as client-go makes them: on 429 (after its Retry-After), on 5xx,
+ * on a torn answer and on a connection reset, at most MAX_TRIES in all, with exponential backoff
+ * (no jitter: the same faults give the same run). A connection that keeps failing makes the server
+ * unreachable within twice --timeout of the first failure; nothing waits past --deadline.
+ */
+export const MAX_TRIES = 5;
+const RETRY_STATUSES = new Set([429, 500, 502, 503, 504]);
+const BACKOFF_FIRST_MS = 200;
+const BACKOFF_MAX_MS = 3_200;
+
+export function backoffMs(attempt: number): number {
+  return Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** (attempt - 1));
+}
+
+/** Retry-After as milliseconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */
+export function retryAfterMs(value: string | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** A failed attempt worth another try: what to say if it stays failed, and how long to wait first. */
+interface Retryable {
+  error: Error;
+  waitMs: number;
+}
 
 export class ApiClient {
   /** set once the API server proved unusable; every later call fails fast with it */
@@ -148,15 +179,21 @@ export class ApiClient {
     return this.unreachable;
   }
 
-  /** GET of a JSON object; an error status throws ApiStatusError. */
+  /** GET of a JSON object; an error status throws ApiStatusError. A torn answer (not JSON) is asked again. */
   async getJson<T>(path: string): Promise<T> {
-    const response = await this.getRaw(path);
-    if (response.status < 200 || response.status > 299) throw new ApiStatusError(response.status, statusMessage(response));
-    try {
-      return JSON.parse(response.body) as T;
-    } catch {
-      throw new ApiStatusError(response.status, `GET ${path}: the answer is not JSON`);
-    }
+    let parsed: T | undefined;
+    await this.getRaw(path, {
+      accept: (response) => {
+        if (response.status < 200 || response.status > 299) return new ApiStatusError(response.status, statusMessage(response));
+        try {
+          parsed = JSON.parse(response.body) as T;
+          return undefined;
+        } catch {
+          return new ApiStatusError(response.status, `GET ${path}: the answer is not JSON (${response.body.length} bytes, cut short?)`);
+        }
+      },
+    });
+    return parsed as T;
   }
 
   /**
@@ -193,27 +230,51 @@ export class ApiClient {
   }
 
   /**
-   * A GET whose status the caller judges (the service proxy answers with the target's status).
-   * Connection failures are retried once, then make the server unreachable; 401 does at once. A
-   * proxied GET that times out only fails itself: the API server may be waiting for a slow backend.
+   * A GET, retried as MAX_TRIES says. A proxied GET's status is the target's, judged by the caller
+   * (only the API server's own 429 is retried), and its timeout fails only itself: the API server may
+   * be waiting for a slow backend. 401 makes the server unreachable at once. `accept` judges an
+   * answer: an ApiStatusError back is the call's failure (retried when its status or a torn body says so).
    */
-  async getRaw(path: string, options: { timeoutMs?: number; proxied?: boolean } = {}): Promise<RawResponse> {
+  async getRaw(path: string, options: { timeoutMs?: number; proxied?: boolean; accept?: (response: RawResponse) => ApiStatusError | undefined } = {}): Promise<RawResponse> {
     return this.withSlot(async () => {
+      let firstConnectionFailure: number | undefined;
       for (let attempt = 1; ; attempt++) {
         if (this.unreachable) throw this.unreachable;
+        let retry: Retryable;
         try {
           const response = await this.request(path, Math.min(options.timeoutMs ?? Infinity, this.stepTimeout()));
           if (response.status === 401) throw this.markUnreachable('it refuses our credentials (401 Unauthorized)');
-          return response;
+          const failure = options.accept?.(response);
+          const retryStatus = !options.proxied && RETRY_STATUSES.has(response.status);
+          if (!failure && !retryStatus) return response;
+          const error = failure ?? new ApiStatusError(response.status, statusMessage(response));
+          // a 2xx that starts as JSON but does not parse is torn (cut mid-answer): worth asking again, as a 5xx is
+          const torn = failure !== undefined && response.status >= 200 && response.status <= 299 && /^\s*[[{]/.test(response.body);
+          if (!retryStatus && !torn) throw error;
+          retry = { error, waitMs: (response.status === 429 || response.status === 503 ? retryAfterMs(response.retryAfter) : undefined) ?? backoffMs(attempt) };
         } catch (error) {
           if (error instanceof ClusterUnreachable || error instanceof DeadlineReached || error instanceof ApiStatusError) throw error;
           const code = (error as NodeJS.ErrnoException).code ?? '';
           if (options.proxied && code === 'TIMEOUT') throw error;
-          if (CONNECTION_FAILURES.has(code) && attempt < 2) continue;
-          throw this.markUnreachable(describeNetworkError(error));
+          if (!CONNECTION_FAILURES.has(code)) throw this.markUnreachable(describeNetworkError(error));
+          firstConnectionFailure ??= Date.now();
+          // a timeout already took --timeout: one more try at most, so that unreachable comes within twice --timeout
+          const waitMs = code === 'TIMEOUT' ? 0 : backoffMs(attempt);
+          const withinTwiceTimeout = Date.now() + waitMs - firstConnectionFailure < 2 * this.options.timeoutMs && (code !== 'TIMEOUT' || attempt < 2);
+          if (attempt >= MAX_TRIES || !withinTwiceTimeout || !(await this.pause(waitMs))) throw this.markUnreachable(describeNetworkError(error));
+          continue;
         }
+        if (attempt >= MAX_TRIES) throw annotate(retry.error, `after ${attempt} tries`);
+        if (!(await this.pause(retry.waitMs))) throw annotate(retry.error, `not retried after ${attempt} ${attempt === 1 ? 'try' : 'tries'}: waiting ${Math.ceil(retry.waitMs / 1000)} s would pass --deadline`);
       }
     });
+  }
+
+  /** Waits before a retry, unless that would pass the --deadline (false then). */
+  private async pause(ms: number): Promise<boolean> {
+    if (Date.now() + ms >= this.options.deadlineAt) return false;
+    if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+    return true;
   }
 
   private async request(path: string, timeoutMs: number): Promise<RawResponse> {
@@ -233,7 +294,8 @@ export class ApiClient {
         });
         res.on('end', () => {
           clearTimeout(timer);
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+          const retryAfter = res.headers['retry-after'];
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ...(retryAfter ? { retryAfter } : {}) });
         });
         res.on('error', fail);
       });
@@ -249,11 +311,16 @@ export class ApiClient {
   }
 }
 
+/** The error with how it stayed failed, for the report of what stayed unreadable. */
+function annotate(error: Error, how: string): Error {
+  return error instanceof ApiStatusError ? new ApiStatusError(error.status, `${error.message} (${how})`) : error;
+}
+
 /** The Status message of an error answer, or its HTTP status. */
 function statusMessage(response: RawResponse): string {
   try {
     const status = JSON.parse(response.body) as { message?: string };
-    if (status.message) return status.message.split('\n')[0]!;
+    if (status.message) return `HTTP ${response.status}: ${status.message.split('\n')[0]!}`;
   } catch {
     // not a Status object: fall through to the bare code
   }
