@@ -89,6 +89,9 @@ export interface ListQuery {
   fieldSelector?: string;
 }
 
+/** Applied to each item as its page arrives (slimming): a page is dropped before the next is read. */
+export type ItemTransform<T> = (item: T) => T;
+
 export interface ApiClientOptions {
   timeoutMs: number;
   /** epoch ms after which no call starts or continues (--deadline) */
@@ -200,7 +203,7 @@ export class ApiClient {
    * Every item of a collection, page by page (limit/continue), filtered on the server. Items of a
    * list carry no kind/apiVersion on a real API server: they are filled in, as in a manifest.
    */
-  async list<T extends KubeObject>(resource: ApiResource, namespace: string | undefined, query: ListQuery = {}): Promise<T[]> {
+  async list<T extends KubeObject>(resource: ApiResource, namespace: string | undefined, query: ListQuery = {}, transform: ItemTransform<T> = (item) => item): Promise<T[]> {
     const items: T[] = [];
     let token: string | undefined;
     do {
@@ -212,7 +215,7 @@ export class ApiClient {
         `${collectionPath(resource, namespace)}?${params}`,
       );
       const apiVersion = page.apiVersion ?? (resource.group ? `${resource.group}/${resource.version}` : resource.version);
-      for (const item of page.items ?? []) items.push({ ...item, apiVersion: item.apiVersion ?? apiVersion, kind: item.kind ?? resource.kind });
+      for (const item of page.items ?? []) items.push(transform({ ...item, apiVersion: item.apiVersion ?? apiVersion, kind: item.kind ?? resource.kind }));
       token = page.metadata?.continue || undefined;
     } while (token);
     return items;
@@ -295,7 +298,9 @@ export class ApiClient {
         res.on('end', () => {
           clearTimeout(timer);
           const retryAfter = res.headers['retry-after'];
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ...(retryAfter ? { retryAfter } : {}) });
+          const body = Buffer.concat(chunks);
+          chunks.length = 0; // a page is held once, not twice
+          resolve({ status: res.statusCode ?? 0, body: body.toString('utf8'), ...(retryAfter ? { retryAfter } : {}) });
         });
         res.on('error', fail);
       });
