@@ -12,6 +12,7 @@ import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Semaphore } from '../../core/limit.js';
 import type { KubeObject } from '../../model/k8s.js';
+import { ListPageParser } from './list-stream.js';
 
 /**
  * Items per page of a list. Larger than kubectl's 500: lists are already narrowed on the server
@@ -30,10 +31,15 @@ export class ClusterUnreachable extends Error {
 
 /** The API answered with an error status for one request (403, 404, 5xx, …). */
 export class ApiStatusError extends Error {
-  override readonly name = 'ApiStatusError';
+  override readonly name: string = 'ApiStatusError';
   constructor(readonly status: number, message: string) {
     super(message);
   }
+}
+
+/** A 2xx whose JSON is cut short (a torn answer): asked again, as a 5xx is. */
+export class TornAnswer extends ApiStatusError {
+  override readonly name: string = 'TornAnswer';
 }
 
 /** The run's --deadline passed before the call could finish. */
@@ -91,6 +97,11 @@ export interface ListQuery {
 
 /** Applied to each item as its page arrives (slimming): a page is dropped before the next is read. */
 export type ItemTransform<T> = (item: T) => T;
+
+/** Where a streamed body goes (a list page parser). */
+export interface BodySink {
+  write(chunk: Buffer): void;
+}
 
 export interface ApiClientOptions {
   timeoutMs: number;
@@ -192,7 +203,10 @@ export class ApiClient {
           parsed = JSON.parse(response.body) as T;
           return undefined;
         } catch {
-          return new ApiStatusError(response.status, `GET ${path}: the answer is not JSON (${response.body.length} bytes, cut short?)`);
+          // starting as JSON but not parsing: torn; anything else (a login page) is no JSON at all
+          return /^\s*[[{]/.test(response.body)
+            ? new TornAnswer(response.status, `GET ${path}: the answer is not JSON (${response.body.length} bytes, cut short?)`)
+            : new ApiStatusError(response.status, `GET ${path}: the answer is not JSON`);
         }
       },
     });
@@ -211,12 +225,27 @@ export class ApiClient {
       if (query.labelSelector) params.set('labelSelector', query.labelSelector);
       if (query.fieldSelector) params.set('fieldSelector', query.fieldSelector);
       if (token) params.set('continue', token);
-      const page = await this.getJson<{ apiVersion?: string; items?: T[] | null; metadata?: { continue?: string } }>(
-        `${collectionPath(resource, namespace)}?${params}`,
-      );
-      const apiVersion = page.apiVersion ?? (resource.group ? `${resource.group}/${resource.version}` : resource.version);
-      for (const item of page.items ?? []) items.push(transform({ ...item, apiVersion: item.apiVersion ?? apiVersion, kind: item.kind ?? resource.kind }));
-      token = page.metadata?.continue || undefined;
+      const path = `${collectionPath(resource, namespace)}?${params}`;
+      const fallbackVersion = resource.group ? `${resource.group}/${resource.version}` : resource.version;
+      // Items are completed and transformed one by one as the page streams in; a retry starts a fresh page.
+      let parser: ListPageParser<T> | undefined;
+      await this.getRaw(path, {
+        sink: () => (parser = new ListPageParser<T>((item) => transform({ ...item, apiVersion: item.apiVersion ?? fallbackVersion, kind: item.kind ?? resource.kind })) ),
+        accept: (response) => {
+          if (response.status < 200 || response.status > 299) return new ApiStatusError(response.status, statusMessage(response));
+          try {
+            parser!.end();
+            return undefined;
+          } catch (error) {
+            return new TornAnswer(response.status, `GET ${path}: ${(error as Error).message}`);
+          }
+        },
+      });
+      const page = parser!;
+      const apiVersion = typeof page.top.apiVersion === 'string' ? page.top.apiVersion : undefined;
+      for (const item of page.items) items.push(apiVersion && !item.apiVersion ? { ...item, apiVersion } : item);
+      const metadata = page.top.metadata as { continue?: string } | undefined;
+      token = metadata?.continue || undefined;
     } while (token);
     return items;
   }
@@ -238,22 +267,20 @@ export class ApiClient {
    * be waiting for a slow backend. 401 makes the server unreachable at once. `accept` judges an
    * answer: an ApiStatusError back is the call's failure (retried when its status or a torn body says so).
    */
-  async getRaw(path: string, options: { timeoutMs?: number; proxied?: boolean; accept?: (response: RawResponse) => ApiStatusError | undefined } = {}): Promise<RawResponse> {
+  async getRaw(path: string, options: { timeoutMs?: number; proxied?: boolean; accept?: (response: RawResponse) => ApiStatusError | undefined; sink?: () => BodySink } = {}): Promise<RawResponse> {
     return this.withSlot(async () => {
       let firstConnectionFailure: number | undefined;
       for (let attempt = 1; ; attempt++) {
         if (this.unreachable) throw this.unreachable;
         let retry: Retryable;
         try {
-          const response = await this.request(path, Math.min(options.timeoutMs ?? Infinity, this.stepTimeout()));
+          const response = await this.request(path, Math.min(options.timeoutMs ?? Infinity, this.stepTimeout()), options.sink?.());
           if (response.status === 401) throw this.markUnreachable('it refuses our credentials (401 Unauthorized)');
           const failure = options.accept?.(response);
           const retryStatus = !options.proxied && RETRY_STATUSES.has(response.status);
           if (!failure && !retryStatus) return response;
           const error = failure ?? new ApiStatusError(response.status, statusMessage(response));
-          // a 2xx that starts as JSON but does not parse is torn (cut mid-answer): worth asking again, as a 5xx is
-          const torn = failure !== undefined && response.status >= 200 && response.status <= 299 && /^\s*[[{]/.test(response.body);
-          if (!retryStatus && !torn) throw error;
+          if (!retryStatus && !(failure instanceof TornAnswer)) throw error;
           retry = { error, waitMs: (response.status === 429 || response.status === 503 ? retryAfterMs(response.retryAfter) : undefined) ?? backoffMs(attempt) };
         } catch (error) {
           if (error instanceof ClusterUnreachable || error instanceof DeadlineReached || error instanceof ApiStatusError) throw error;
@@ -280,7 +307,8 @@ export class ApiClient {
     return true;
   }
 
-  private async request(path: string, timeoutMs: number): Promise<RawResponse> {
+  /** One GET; a 2xx body goes to `sink` as it arrives when one is given (the returned body is then empty). */
+  private async request(path: string, timeoutMs: number, sink?: BodySink): Promise<RawResponse> {
     const base = await this.authOptions();
     // the server URL may carry a path prefix (a Rancher-style proxy): keep it in front of the API path
     const url = new URL(`${this.server.replace(/\/$/, '')}${path}`);
@@ -289,11 +317,17 @@ export class ApiClient {
       const req = transport.request(url, { ...base, method: 'GET', headers: { ...base.headers, Accept: 'application/json' } }, (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
+        const streaming = sink && (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) <= 299 ? sink : undefined;
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
           // A page is a few MB; far more is no answer we can use (and must not exhaust memory).
           if (size > MAX_ANSWER_BYTES) return void req.destroy(new ApiStatusError(res.statusCode ?? 0, `GET ${path}: the answer is larger than ${MAX_ANSWER_BYTES >> 20} MiB`));
-          chunks.push(chunk);
+          if (!streaming) return void chunks.push(chunk);
+          try {
+            streaming.write(chunk);
+          } catch (error) {
+            req.destroy(new TornAnswer(res.statusCode ?? 0, `GET ${path}: ${(error as Error).message}`));
+          }
         });
         res.on('end', () => {
           clearTimeout(timer);
