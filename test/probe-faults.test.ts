@@ -4,22 +4,16 @@
  * each misbehaviour ends in the finding Prometheus's scrape would give, with exit 1, never 3.
  * Assertions are on codes and evidence, never on durations.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseDoctorArgs } from '../src/cli/parse.js';
 import { runDoctor, type Finding } from '../src/index.js';
 import { makeProbeTls, probeLocal } from '../src/probes/mtls-probe.js';
 import { faultServer, LARGE_PAGE_BYTES, type TargetFault } from '../src/sim/target-faults.js';
 import { ProbeLab } from './probe-servers.js';
 
-let lab: ProbeLab;
-let certs: string;
-let meshRoot: string;
-
-beforeAll(() => {
-  lab = new ProbeLab();
-  certs = lab.certsDir('prometheus');
-  meshRoot = lab.file('mesh-root.pem', lab.mesh.rootPem);
-});
+const lab = new ProbeLab();
+const certs = lab.certsDir('prometheus');
+const meshRoot = lab.file('mesh-root.pem', lab.mesh.rootPem);
 afterAll(async () => lab.closeAll());
 
 function listenFault(fault: TargetFault): Promise<number> {
