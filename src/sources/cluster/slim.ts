@@ -27,32 +27,6 @@ function slimContainer(container: Container): Container {
   return pick(container, CONTAINER) as Container;
 }
 
-/**
- * A slimmer for one read: pods whose containers, init containers or volumes are the same as an
- * earlier pod's (the replicas of one workload) share that earlier pod's objects, so a fleet of
- * replicas costs its metadata and status per pod, not its spec. The objects are read-only to checks.
- */
-export function podSlimmer(): (pod: Pod) => Pod {
-  const seen = new Map<string, unknown>();
-  const shared = <T>(value: T): T => {
-    if (value === undefined) return value;
-    const key = JSON.stringify(value);
-    const known = seen.get(key);
-    if (known !== undefined) return known as T;
-    seen.set(key, value);
-    return value;
-  };
-  return (pod) => {
-    const slim = slimPod(pod);
-    if (slim.spec) {
-      for (const field of ['containers', 'initContainers', 'volumes'] as const) {
-        if (slim.spec[field] !== undefined) (slim.spec as Record<string, unknown>)[field] = shared(slim.spec[field]);
-      }
-    }
-    return slim;
-  };
-}
-
 /** The pod with only the fields the checks read (a new object; the input is not changed). */
 export function slimPod(pod: Pod): Pod {
   const metadata = pick(pod.metadata, METADATA);
