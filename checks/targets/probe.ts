@@ -45,7 +45,8 @@ function classifyOutcome(outcome: ProbeOutcome, target: ProbeTarget, timeoutMs: 
   if (failure) {
     switch (failure.kind) {
       case 'unreachable': return report('TARGET_UNREACHABLE', { reason: failure.reason });
-      case 'timeout': return report('TARGET_TIMEOUT', { step: failure.step, timeoutMs, ...(failure.atDeadline ? { atDeadline: true } : {}) });
+      case 'timeout': return report('TARGET_TIMEOUT', { step: failure.step, timeoutMs, ...(failure.atDeadline ? { atDeadline: true } : {}) },
+        failure.readSoFar ? { bodyBytesSoFar: failure.readSoFar.bytes, samplesSoFar: failure.readSoFar.samples } : undefined);
       case 'not-tls': return report('TARGET_NOT_TLS', { detail: failure.detail });
       case 'client-cert-rejected': return report('CLIENT_CERT_REJECTED', { alert: failure.alert });
       case 'closed': return report('SCRAPE_CONNECTION_CLOSED', { detail: failure.detail });
@@ -60,7 +61,7 @@ function classifyOutcome(outcome: ProbeOutcome, target: ProbeTarget, timeoutMs: 
   if (http.status !== 200) return report('SCRAPE_HTTP_ERROR', { status: http.status });
   if (http.metrics.format === 'not-metrics') return report('SCRAPE_NOT_METRICS', { contentType: http.contentType });
   report('TARGET_OK', { tlsVersion: outcome.tls?.version, peerSpiffeId: peer?.spiffeId, status: http.status, samples: http.metrics.samples },
-    { format: http.metrics.format, bytes: http.bytes, ...(http.truncated ? { truncatedAt: http.bytes } : {}) });
+    { format: http.metrics.format, bytes: http.bytes });
 }
 
 /** Facts every finding of a probe carries: where from, the TLS parameters, the URL, the monitor. */
@@ -76,6 +77,7 @@ function probeEvidence(result: ProbeResult & { outcome: ProbeOutcome }, run: Pro
   if (outcome.tls) Object.assign(evidence, { tlsVersion: outcome.tls.version, cipher: outcome.tls.cipher, alpn: outcome.tls.alpn ?? 'none negotiated', alpnOffered: outcome.tls.offeredAlpn });
   if (outcome.peer?.spiffeId) evidence.peerSpiffeId = outcome.peer.spiffeId;
   if (outcome.http) evidence.httpStatus = outcome.http.status;
+  if (outcome.retriedAfter) evidence.retriedAfter = outcome.retriedAfter;
   if (target.monitor) evidence.monitor = `${target.monitor.kind} ${target.monitor.namespace}/${target.monitor.name} endpoint ${target.monitor.endpointIndex}`;
   if (target.expectedIdentity) evidence.expectedIdentity = target.expectedIdentity;
   return evidence;

@@ -20,18 +20,26 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { oneLine } from '../core/errors.js';
 import { spiffeIdOf } from '../pki/index.js';
-import { Http1ResponseReader, countSamples, decodeBody, http1Request, scrapeHeaders, MAX_BODY_BYTES, type HttpResponse, type MetricsBody } from './scrape-response.js';
+import { Http1ResponseReader, MAX_HEADER_BYTES, ScrapeBody, http1Request, scrapeHeaders, type BodyFacts, type MetricsBody } from './scrape-response.js';
 
 export type ProbeStep = 'connect' | 'handshake' | 'response';
 
 /** Why a probe ended without a scrape; the target check maps each kind to a finding code. */
 export type ProbeFailure =
   | { kind: 'unreachable'; reason: string }
-  /** `atDeadline`: cut by the run's --deadline (the signal), not by the step's --timeout */
-  | { kind: 'timeout'; step: ProbeStep; atDeadline?: true }
+  /**
+   * `atDeadline`: cut by the run's --deadline (the signal), not by the step's --timeout;
+   * `readSoFar`: a 200 whose body was still arriving (bytes as sent, samples counted in them)
+   */
+  | { kind: 'timeout'; step: ProbeStep; atDeadline?: true; readSoFar?: { bytes: number; samples: number } }
   | { kind: 'not-tls'; detail: string }
   | { kind: 'client-cert-rejected'; alert: string }
-  | { kind: 'closed'; detail: string };
+  /**
+   * `retry`: `again` for a graceful refusal (HTTP/2 GOAWAY NO_ERROR) that Go's client retries on a new
+   * connection; `http/1.1` for an HTTP/2 answer Go reads but Node's client cannot (its headers span
+   * more CONTINUATION frames than nghttp2 takes), asked again over HTTP/1.1
+   */
+  | { kind: 'closed'; detail: string; retry?: 'again' | 'http/1.1'; unjudged?: true };
 
 export interface ProbeOutcome {
   /** where the handshake was made from */
@@ -44,10 +52,13 @@ export interface ProbeOutcome {
     chainTrusted?: boolean;
     chainError?: string;
   };
-  http?: { status: number; contentType?: string; bytes: number; truncated: boolean; metrics: MetricsBody };
+  /** `bytes`: of the body, as sent (compressed when gzip) */
+  http?: { status: number; contentType?: string; bytes: number; metrics: MetricsBody };
   failure?: ProbeFailure;
   /** the first bytes of a plain-text answer (TARGET_NOT_TLS evidence) or of a non-HTTP reply */
   preview?: string;
+  /** why this is the second attempt (a graceful GOAWAY, an HTTP/2 head too large for Node's client) */
+  retriedAfter?: string;
 }
 
 export interface ProbeRequest {
@@ -114,19 +125,50 @@ function looksLikeTls(preview: string): boolean {
   return /^[\x15\x16]\x03[\x00-\x04]/.test(preview);
 }
 
-/** An HTTP response → the probe's outcome: nginx's certificate complaints, non-200, or the metrics count. */
-export function judgeResponse(response: HttpResponse): Pick<ProbeOutcome, 'http' | 'failure'> {
-  const contentType = response.headers['content-type'];
-  if (response.status === 400 && NGINX_CERT_ERRORS.test(response.body.toString('latin1', 0, 4096))) {
-    const title = NGINX_CERT_ERRORS.exec(response.body.toString('latin1', 0, 4096))![0];
-    return { failure: { kind: 'client-cert-rejected', alert: `HTTP 400 "${title}"` } };
-  }
-  if (response.status !== 200) return { http: { status: response.status, contentType, bytes: response.body.length, truncated: response.truncated, metrics: { format: 'not-metrics', samples: 0 } } };
-  const decoded = decodeBody(response);
-  const metrics = decoded ? countSamples(decoded.body, contentType, decoded.truncated) : { format: 'not-metrics' as const, samples: 0 };
-  const body = decoded ?? response;
-  return { http: { status: response.status, contentType, bytes: body.body.length, truncated: body.truncated, metrics } };
+/** A judged body → the probe's outcome: nginx's certificate complaints, non-200, or the metrics count. */
+export function judgeBody(facts: BodyFacts): Pick<ProbeOutcome, 'http' | 'failure'> {
+  const title = facts.status === 400 ? NGINX_CERT_ERRORS.exec(facts.start.toString('latin1'))?.[0] : undefined;
+  if (title) return { failure: { kind: 'client-cert-rejected', alert: `HTTP 400 "${title}"` } };
+  return { http: { status: facts.status, contentType: facts.contentType, bytes: facts.bytes, metrics: facts.metrics ?? { format: 'not-metrics', samples: 0 } } };
 }
+
+/** A body still arriving when time ran out: Prometheus judges a non-200 on its status alone; a 200 is a timeout. */
+export function cutBody(body: ScrapeBody, step: ProbeStep, atDeadline: boolean): Pick<ProbeOutcome, 'http' | 'failure'> {
+  if (body.status !== 200) return judgeBody(body.facts());
+  return { failure: { kind: 'timeout', step, ...(atDeadline ? { atDeadline: true as const } : {}), readSoFar: { bytes: body.bytes, samples: body.samples } } };
+}
+
+/** HTTP/2 error codes (RFC 9113 §7) by number, for GOAWAY and RST_STREAM evidence. */
+const H2_ERRORS = ['NO_ERROR', 'PROTOCOL_ERROR', 'INTERNAL_ERROR', 'FLOW_CONTROL_ERROR', 'SETTINGS_TIMEOUT', 'STREAM_CLOSED', 'FRAME_SIZE_ERROR',
+  'REFUSED_STREAM', 'CANCEL', 'COMPRESSION_ERROR', 'CONNECT_ERROR', 'ENHANCE_YOUR_CALM', 'INADEQUATE_SECURITY', 'HTTP_1_1_REQUIRED'];
+
+export function h2ErrorName(code: number): string {
+  return H2_ERRORS[code] ?? `error code ${code}`;
+}
+
+/**
+ * A GOAWAY before the answer: the server accepted the connection (it spoke HTTP/2), so it is no
+ * verdict on the certificate. NO_ERROR is a graceful shutdown that Go's client retries on a new
+ * connection; any other code is the server's complaint about the connection.
+ */
+function goawayFailure(errorCode: number): ProbeFailure {
+  const name = h2ErrorName(errorCode);
+  return errorCode === 0
+    ? { kind: 'closed', detail: 'the server sent HTTP/2 GOAWAY (NO_ERROR) before answering: it is shutting down', retry: 'again' }
+    : { kind: 'closed', detail: `the server sent HTTP/2 GOAWAY (${name}) before answering` };
+}
+
+/** nghttp2's limit on a header block (CVE-2024-27983), far below Go's 10 MiB. */
+const HEADERS_TOO_LARGE_FOR_NODE = /Too many CONTINUATION frames/;
+
+/** What the local probe offers for response headers: as much as Go's client accepts (MAX_HEADER_BYTES). */
+const H2_LIMITS = {
+  // Go counts no pairs, only bytes (32 bytes of overhead each): this many fit in its limit.
+  maxHeaderListPairs: MAX_HEADER_BYTES / 32,
+  // MB of memory nghttp2 may hold for the session (the header block of a large head included)
+  maxSessionMemory: 64,
+  settings: { maxHeaderListSize: MAX_HEADER_BYTES },
+} as const;
 
 /** Probes one target from this machine. Never throws; every path ends within 3 × timeout or at the signal. */
 export function probeLocal(request: ProbeRequest, probeTls: ProbeTls | undefined): Promise<ProbeOutcome> {
@@ -146,6 +188,12 @@ class LocalProbe {
   private raw?: net.Socket;
   private secure?: tls.TLSSocket;
   private h2?: http2.ClientHttp2Session;
+  /** the response's body, once its head arrived */
+  private body?: ScrapeBody;
+  /** the HTTP/2 server's GOAWAY error code, when it sent one */
+  private goaway?: number;
+  /** the server sent HTTP/2 frames: it accepted the connection */
+  private h2ServerSpoke = false;
   private sessionTicket = false;
   private resolve!: (o: ProbeOutcome) => void;
   private finished = false;
@@ -164,12 +212,25 @@ class LocalProbe {
     });
   }
 
-  private readonly onAbort = () => this.fail({ kind: 'timeout', step: this.step, atDeadline: true });
+  private readonly onAbort = () => this.timedOut(true);
 
   private startStep(step: ProbeStep): void {
     this.step = step;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.fail({ kind: 'timeout', step }), this.request.timeoutMs);
+    this.timer = setTimeout(() => this.timedOut(false), this.request.timeoutMs);
+  }
+
+  /** --timeout (or --deadline) ended the current step; a body already arriving gives its facts so far. */
+  private timedOut(atDeadline: boolean): void {
+    if (this.body) return this.finish(cutBody(this.body, this.step, atDeadline));
+    this.fail({ kind: 'timeout', step: this.step, ...(atDeadline ? { atDeadline: true as const } : {}) });
+  }
+
+  /** The body of a response whose head arrived; judged once it settles. `resume` restarts a paused source. */
+  private startBody(status: number, headers: Record<string, string | undefined>, resume: () => void): ScrapeBody {
+    const body = (this.body = new ScrapeBody(status, headers, () => this.finish(judgeBody(body.facts()))));
+    body.onDrain = resume;
+    return body;
   }
 
   private startTls(): void {
@@ -202,15 +263,19 @@ class LocalProbe {
 
   private sendHttp1(socket: net.Socket): void {
     this.startStep('response');
-    const reader = new Http1ResponseReader();
+    const reader = new Http1ResponseReader({
+      onHead: (head) => void this.startBody(head.status, head.headers, () => socket.resume()),
+      // A body that outruns its inflater pauses the socket (memory stays bounded).
+      onBody: (chunk) => void (this.body!.write(chunk) || socket.pause()),
+    });
     const settle = () => {
+      if (this.finished) return;
       reader.end();
-      const response = reader.response();
-      if (response && reader.done) return this.finish(judgeResponse(response));
+      if (this.body && reader.complete) return this.body.end();
       if (reader.bytesSeen > 0) this.outcome.preview = reader.preview;
-      if (response) return this.fail({ kind: 'closed', detail: `the response ended after ${reader.bytesSeen} bytes, before its body was complete` });
+      if (this.body) return this.fail({ kind: 'closed', detail: `the response ended after ${reader.bytesSeen} bytes, before its body was complete` });
       if (reader.bytesSeen === 0) return this.fail(this.closedWithoutResponse());
-      this.fail({ kind: 'closed', detail: looksLikeTls(reader.preview) ? 'the port answered the plain-text request with TLS: it expects mTLS (STRICT)' : 'the reply is not HTTP' });
+      this.fail({ kind: 'closed', detail: looksLikeTls(reader.preview) ? 'the port answered the plain-text request with TLS: it expects mTLS (STRICT)' : reader.bytesSeen > MAX_HEADER_BYTES ? `the reply is not HTTP (no end of headers within ${MAX_HEADER_BYTES >> 20} MiB)` : 'the reply is not HTTP' });
     };
     socket.on('data', (chunk: Buffer) => {
       if (reader.push(chunk)) settle();
@@ -222,34 +287,30 @@ class LocalProbe {
 
   private sendHttp2(secure: tls.TLSSocket): void {
     this.startStep('response');
-    const session = (this.h2 = http2.connect(`https://${this.request.host}:${this.request.port}`, { createConnection: () => secure }));
+    const session = (this.h2 = http2.connect(`https://${this.request.host}:${this.request.port}`, { createConnection: () => secure, ...H2_LIMITS }));
     session.on('error', (error) => this.onSocketError(error));
+    session.once('remoteSettings', () => (this.h2ServerSpoke = true));
+    session.once('goaway', (errorCode: number) => {
+      this.h2ServerSpoke = true;
+      this.goaway = errorCode;
+    });
     const stream = session.request({ ':method': 'GET', ':path': this.request.pathWithQuery, ...scrapeHeaders({ ...this.request }) });
-    let status: number | undefined;
-    let contentType: string | undefined;
-    let contentEncoding: string | undefined;
-    const parts: Buffer[] = [];
-    let bytes = 0;
-    const complete = (truncated: boolean) => {
-      if (status === undefined) return this.fail(this.closedWithoutResponse());
-      const body = Buffer.concat(parts);
-      const headers = { ...(contentType ? { 'content-type': contentType } : {}), ...(contentEncoding ? { 'content-encoding': contentEncoding } : {}) };
-      this.finish(judgeResponse({ status, reason: '', headers, body, complete: !truncated, truncated }));
-    };
+    let ended = false;
     stream.on('response', (headers) => {
-      status = Number(headers[':status']);
-      contentType = headers['content-type'];
-      contentEncoding = headers['content-encoding'];
+      this.startBody(Number(headers[':status']), { 'content-type': headers['content-type'], 'content-encoding': headers['content-encoding'] }, () => stream.resume());
     });
-    stream.on('data', (chunk: Buffer) => {
-      const room = MAX_BODY_BYTES - bytes;
-      parts.push(chunk.subarray(0, room));
-      bytes += Math.min(chunk.length, room);
-      if (bytes >= MAX_BODY_BYTES) complete(true);
+    stream.on('data', (chunk: Buffer) => void (this.body?.write(chunk) || stream.pause()));
+    stream.on('end', () => {
+      ended = true;
+      if (this.body) this.body.end();
+      else this.fail(this.closedWithoutResponse());
     });
-    stream.on('end', () => complete(false));
     stream.on('error', (error) => this.onSocketError(error));
-    stream.on('close', () => complete(false));
+    stream.on('close', () => {
+      if (this.finished || ended) return;
+      if (!this.body) return this.fail(this.closedWithoutResponse());
+      this.fail({ kind: 'closed', detail: `the HTTP/2 stream closed before its body was complete (${this.goaway !== undefined ? `GOAWAY ${h2ErrorName(this.goaway)}` : `RST_STREAM ${h2ErrorName(stream.rstCode ?? 0)}`})` });
+    });
     stream.end();
   }
 
@@ -261,6 +322,9 @@ class LocalProbe {
    */
   private closedWithoutResponse(): ProbeFailure {
     if (this.request.scheme === 'http') return { kind: 'closed', detail: 'closed without an HTTP response to a plain-text request (a STRICT mTLS port closes like this)' };
+    if (this.goaway !== undefined) return goawayFailure(this.goaway);
+    // HTTP/2 frames from the server mean it took the connection, and with it the certificate.
+    if (this.h2ServerSpoke) return { kind: 'closed', detail: 'the server closed the HTTP/2 connection without answering' };
     if (this.outcome.tls?.version === 'TLSv1.3' && !this.sessionTicket && this.probeTls?.clientCertificate === 'sent')
       return { kind: 'client-cert-rejected', alert: 'closed right after the handshake (no alert, no session ticket)' };
     return { kind: 'closed', detail: 'EOF: closed after the TLS handshake without a response' };
@@ -268,9 +332,14 @@ class LocalProbe {
 
   private onSocketError(error: Error & { code?: string }): void {
     if (this.finished) return;
+    if (this.h2 && HEADERS_TOO_LARGE_FOR_NODE.test(error.message))
+      return this.fail({ kind: 'closed', detail: `the HTTP/2 response headers are larger than Node's HTTP/2 client reads (${oneLine(error)})`, retry: 'http/1.1' });
     const code = error.code ?? '';
     const alert = alertName(code) ?? alertName(error.message);
     if (alert) return this.fail(alertFailure(alert));
+    // OpenSSL reads at most 100 KiB of certificates, Go 256 KiB: a chain between says nothing about the target.
+    if (/EXCESSIVE_MESSAGE_SIZE|excessive message size/i.test(`${code} ${error.message}`))
+      return this.fail({ kind: 'closed', detail: `the server's handshake message (its certificate chain) is larger than OpenSSL reads (100 KiB; Go reads 256 KiB) (${code || oneLine(error)})`, unjudged: true });
     // A reset at connect means something accepted the connection (the kernel's backlog) and dropped it: a close, not a refusal.
     if (this.step === 'connect' && code !== 'ECONNRESET') return this.fail({ kind: 'unreachable', reason: oneLine(error) });
     if (NOT_TLS_ERRORS.test(error.message) || NOT_TLS_ERRORS.test(code)) return this.fail({ kind: 'not-tls', detail: oneLine(error) });
@@ -281,11 +350,11 @@ class LocalProbe {
         ? { kind: 'client-cert-rejected', alert: `connection closed during the handshake, no alert (${code || oneLine(error)})` }
         : { kind: 'closed', detail: answered ? `closed during the TLS handshake (${code || oneLine(error)})` : `closed before any TLS answer (${code || oneLine(error)})` });
     }
-    if (this.step === 'response' && this.outcome.http === undefined) {
+    if (this.step === 'response' && !this.body) {
       const failure = this.closedWithoutResponse();
-      return this.fail(failure.kind === 'closed' ? { kind: 'closed', detail: `${code || oneLine(error)}: ${failure.detail}` } : failure);
+      return this.fail(failure.kind === 'closed' ? { ...failure, detail: `${code || oneLine(error)}: ${failure.detail}` } : failure);
     }
-    this.fail({ kind: 'closed', detail: code || oneLine(error) });
+    this.fail({ kind: 'closed', detail: this.body ? `${code || oneLine(error)}: the response broke off after ${this.body.bytes} bytes of its body` : code || oneLine(error) });
   }
 
   private fail(failure: ProbeFailure): void {
@@ -297,6 +366,7 @@ class LocalProbe {
     this.finished = true;
     clearTimeout(this.timer);
     this.request.signal?.removeEventListener('abort', this.onAbort);
+    this.body?.destroy();
     this.h2?.destroy();
     this.secure?.destroy();
     this.raw?.destroy();

@@ -13,8 +13,8 @@ import { X509Certificate } from 'node:crypto';
 import { oneLine } from '../core/errors.js';
 import type { ExecResult, KubeAccess } from '../model/kube-access.js';
 import { spiffeIdOf } from '../pki/index.js';
-import { alertFailure, alertName, judgeResponse, type ProbeOutcome, type ProbeRequest } from './mtls-probe.js';
-import { Http1ResponseReader, http1Request } from './scrape-response.js';
+import { alertFailure, alertName, cutBody, judgeBody, type ProbeOutcome, type ProbeRequest } from './mtls-probe.js';
+import { Http1ResponseReader, ScrapeBody, http1Request } from './scrape-response.js';
 
 /** The container that runs the probe: the Prometheus pod's sidecar, which has openssl and the shared files. */
 export interface ProbePod {
@@ -39,8 +39,26 @@ function sClientArgv(request: Pick<ProbeRequest, 'host' | 'port' | 'serverName'>
   return argv;
 }
 
+/** The response s_client printed, read as the local probe reads a socket; settled once its body is judged. */
+async function readResponse(stdout: Buffer): Promise<{ reader: Http1ResponseReader; body?: ScrapeBody }> {
+  let body: ScrapeBody | undefined;
+  let settled!: () => void;
+  const judged = new Promise<void>((resolve) => (settled = resolve));
+  const reader = new Http1ResponseReader({
+    onHead: (head) => void (body = new ScrapeBody(head.status, head.headers, settled)),
+    onBody: (chunk) => void body!.write(chunk),
+  });
+  reader.push(stdout);
+  reader.end();
+  if (body && reader.complete) {
+    body.end();
+    await judged;
+  }
+  return { reader, body };
+}
+
 /** Parses the `-brief -ign_eof` run: handshake summary and errors on stderr, the response on stdout. */
-function parseExchange(result: ExecResult, offeredAlpn: readonly string[], verifying: boolean): Omit<ProbeOutcome, 'durationMs' | 'from'> {
+async function parseExchange(result: ExecResult, offeredAlpn: readonly string[], verifying: boolean): Promise<Omit<ProbeOutcome, 'durationMs' | 'from'>> {
   const err = result.stderr;
   const outcome: Omit<ProbeOutcome, 'durationMs' | 'from'> = {};
   const established = err.includes('CONNECTION ESTABLISHED');
@@ -55,20 +73,21 @@ function parseExchange(result: ExecResult, offeredAlpn: readonly string[], verif
   // No exit status: the exec was cut at its time limit (openssl has no timeouts of its own), so the
   // target never finished. -brief prints nothing before the handshake, so a silent connect and a
   // silent handshake look alike; a dropped SYN (a NetworkPolicy) is the common one.
-  if (result.exitCode === null && !/connect:errno=\d+|BIO_connect|Connection refused/.test(err))
+  if (result.exitCode === null && !/connect:errno=\d+|BIO_connect|Connection refused/.test(err)) {
+    // A response still arriving at the cut: a timeout with what was read, as the local probe says (a non-200 is judged).
+    const { body } = established ? await readResponse(result.stdout) : {};
+    if (body) return { ...outcome, ...cutBody(body, 'response', false) };
     return { ...outcome, failure: { kind: 'timeout', step: established ? 'response' : 'connect' } };
+  }
   if (!established) {
     if (/wrong version number|packet length too long|http request/.test(err)) return { ...outcome, failure: { kind: 'not-tls', detail: opensslReason(err) } };
     if (/connect:errno=\d+|BIO_connect|Connection refused|No route to host|Network is unreachable|Name or service not known|gethostbyname failure/.test(err))
       return { ...outcome, failure: { kind: 'unreachable', reason: opensslReason(err) } };
     return { ...outcome, failure: { kind: 'closed', detail: `closed during the TLS handshake (${opensslReason(err)})` } };
   }
-  const reader = new Http1ResponseReader();
-  reader.push(result.stdout);
-  reader.end();
-  const response = reader.response();
-  if (response && reader.done) return { ...outcome, ...judgeResponse(response) };
-  if (response) return { ...outcome, failure: { kind: 'closed', detail: 'the response ended before its body was complete' } };
+  const { reader, body } = await readResponse(result.stdout);
+  if (body && reader.complete) return { ...outcome, ...judgeBody(body.facts()) };
+  if (body) return { ...outcome, failure: { kind: 'closed', detail: 'the response ended before its body was complete' } };
   return { ...outcome, failure: { kind: 'closed', detail: reader.bytesSeen ? 'the reply is not HTTP' : 'EOF: closed after the TLS handshake without a response' } };
 }
 
@@ -110,7 +129,7 @@ export async function probeInPod(kube: KubeAccess, pod: ProbePod, request: Probe
     return { from: 'pod', durationMs: durationMs(), failure: execFailure(error) };
   }
   if (exchange === 'aborted') return { from: 'pod', durationMs: durationMs(), failure: { kind: 'timeout', step: 'response', atDeadline: true } };
-  const outcome: ProbeOutcome = { from: 'pod', ...parseExchange(exchange, POD_ALPN, verifying), durationMs: 0 };
+  const outcome: ProbeOutcome = { from: 'pod', ...(await parseExchange(exchange, POD_ALPN, verifying)), durationMs: 0 };
   if (outcome.tls && !request.signal?.aborted) {
     try {
       const verbose = await kube.exec(pod.namespace, pod.name, pod.container, sClientArgv(request, pod.files, 'peer-certificate'), { timeoutMs: execTimeoutMs, stdin: '' });

@@ -322,6 +322,8 @@ async function runProbes(options: DoctorOptions, store: ResourceStore, deadlineA
     const result = place.from === 'pod' ? await probeFromPod(target, options, signal, kube!, certFiles!) : await probeFromHere(target, options, signal, probeTls);
     // The refusal of a certificate we could not send says nothing about Prometheus's own.
     if (noCertificate && result.outcome?.failure?.kind === 'client-cert-rejected') return { target, skipped: `${noCertificate}; the target asks for one` };
+    // A limit of this machine's TLS library, not of Prometheus's: no verdict.
+    if (result.outcome?.failure?.kind === 'closed' && result.outcome.failure.unjudged) return { target, skipped: `not judged: ${result.outcome.failure.detail}` };
     return result;
   };
 
@@ -343,7 +345,16 @@ async function runProbes(options: DoctorOptions, store: ResourceStore, deadlineA
 
 async function probeFromHere(target: ProbeTarget, options: DoctorOptions, signal: AbortSignal, probeTls: ProbeTls): Promise<ProbeResult> {
   const alpn = target.enableHttp2 ? ['h2', 'http/1.1'] : ['http/1.1'];
-  const outcome = await probeLocal(probeRequest(target, options, signal, alpn), target.scheme === 'https' ? probeTls : undefined);
+  const probe = (offer: readonly string[]) => probeLocal(probeRequest(target, options, signal, offer), target.scheme === 'https' ? probeTls : undefined);
+  let outcome = await probe(alpn);
+  // A graceful refusal (GOAWAY NO_ERROR) is retried once on a new connection, as Go's client does;
+  // an HTTP/2 head too large for Node's client (not for Go's) is asked again over HTTP/1.1.
+  const retry = outcome.failure?.kind === 'closed' ? outcome.failure.retry : undefined;
+  if (retry && !signal.aborted) {
+    const first = outcome.failure as { detail: string };
+    outcome = await probe(retry === 'http/1.1' ? ['http/1.1'] : alpn);
+    outcome.retriedAfter = first.detail;
+  }
   if (outcome.failure?.kind === 'not-tls') {
     // Ask in plain text too, so that the finding shows what answered (a plain app, Istio's 15020, …).
     const plain = await probeLocal({ ...probeRequest(target, options, signal, alpn), scheme: 'http' }, undefined);

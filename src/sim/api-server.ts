@@ -16,7 +16,7 @@ import {
   apiGroupDoc, apiGroupListDoc, apiResourceListDoc, apiVersionsDoc, findResource, groupVersionOf, type ApiResource,
 } from './discovery.js';
 import { forbiddenMessage, isForbidden, rbacAllows, type ResourceAttributes } from './rbac.js';
-import type { Faults } from './scenario.js';
+import type { ApiFault, Faults } from './scenario.js';
 import { parseFieldSelector, parseLabelSelector, SelectorError } from './selectors.js';
 import { toTable, wantsTable } from './table.js';
 
@@ -89,11 +89,15 @@ function statusBody(code: number, reason: string, message: string, details?: Rec
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? { details } : {}), code };
 }
 
+/** Responses whose JSON is to be cut in the middle (the `truncate` API fault). */
+const TORN = new WeakSet<ServerResponse>();
+
 function sendJson(res: ServerResponse, code: number, body: unknown): void {
   sendText(res, code, JSON.stringify(body));
 }
 
-function sendText(res: ServerResponse, code: number, text: string): void {
+function sendText(res: ServerResponse, code: number, whole: string): void {
+  const text = TORN.has(res) ? whole.slice(0, whole.length >> 1) : whole;
   res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
   res.end(text);
 }
@@ -159,6 +163,8 @@ export class SimApiServer {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private readonly watches = new Set<ServerResponse>();
+  /** how many requests each API fault has hit */
+  private readonly faultHits = new Map<ApiFault, number>();
 
   constructor(private readonly options: ApiServerOptions) {
     this.server = createServer({ key: options.tls.keyPem, cert: options.tls.certPem, ca: options.tls.caPem, requestCert: true, rejectUnauthorized: false });
@@ -246,6 +252,9 @@ export class SimApiServer {
     await this.delay();
     const user = this.userOf(req);
     if (!user) return sendStatus(res, 401, 'Unauthorized', 'Unauthorized');
+    const early = parseResourcePath(url.pathname);
+    if (early && early !== 'no-such-resource') target = early;
+    if (await this.injectFault(url.pathname, res)) return;
 
     const discovery = this.discovery(url.pathname);
     if (discovery) return req.method === 'GET' ? sendJson(res, 200, discovery) : sendStatus(res, 405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
@@ -309,6 +318,27 @@ export class SimApiServer {
       if (error instanceof PatchError) return sendStatus(res, 422, 'Invalid', `${resource.resource} "${name}" is invalid: ${error.message}`, { name, kind: resource.resource });
       throw error;
     }
+  }
+
+  /** The first API fault that matches the request: answered here (true), or marked to tear the answer. */
+  private async injectFault(path: string, res: ServerResponse): Promise<boolean> {
+    const parsed = parseResourcePath(path);
+    const resource = this.discovery(path) ? 'discovery' : parsed && parsed !== 'no-such-resource' ? parsed.resource.resource : undefined;
+    const fault = (this.options.faults.api ?? []).find((f) => (f.resource === undefined || f.resource === resource) && (f.times === undefined || (this.faultHits.get(f) ?? 0) < f.times));
+    if (!fault) return false;
+    this.faultHits.set(fault, (this.faultHits.get(fault) ?? 0) + 1);
+    if (fault.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+    if (fault.throttleSeconds !== undefined) {
+      res.setHeader('Retry-After', String(fault.throttleSeconds));
+      sendStatus(res, 429, 'TooManyRequests', 'Too many requests, please try again later.', { retryAfterSeconds: fault.throttleSeconds });
+      return true;
+    }
+    if (fault.status) {
+      sendStatus(res, fault.status, fault.status === 503 ? 'ServiceUnavailable' : 'InternalError', fault.status === 503 ? 'the server is currently unable to handle the request' : 'Internal error occurred: etcdserver: leader changed');
+      return true;
+    }
+    if (fault.truncate) TORN.add(res);
+    return false;
   }
 
   private discovery(path: string): object | undefined {

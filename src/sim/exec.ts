@@ -20,6 +20,8 @@ const enum Channel { Stdin = 0, Stdout = 1, Stderr = 2, Status = 3, Close = 255 
 export class ExecService {
   private readonly wss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => PROTOCOLS.find((p) => offered.has(p)) ?? false });
   private readonly open = new Set<WebSocket>();
+  /** execs cut so far (the execCut fault) */
+  private cuts = 0;
 
   constructor(private readonly state: ClusterState, private readonly filesystems: PodFilesystems, private readonly scratchDir: string) {}
 
@@ -52,6 +54,13 @@ export class ExecService {
     let status: object;
     try {
       const outcome = await runCommand({ view, scratchDir: this.scratchDir, stdin: wantsStdin ? stdinOf(ws) : undefined, timeoutMs: EXEC_TIMEOUT_MS }, argv);
+      const cut = this.state.scenario.faults.execCut;
+      if (cut === true || (typeof cut === 'number' && this.cuts++ < cut)) {
+        // the connection drops halfway through the output: no status, no close handshake
+        send(Channel.Stdout, outcome.stdout.subarray(0, outcome.stdout.length >> 1));
+        clearTimeout(timer);
+        return void setTimeout(() => ws.terminate(), 20);
+      }
       if (outcome.stdout.length) send(Channel.Stdout, outcome.stdout);
       if (outcome.stderr) send(Channel.Stderr, outcome.stderr);
       status = outcome.exitCode === 0

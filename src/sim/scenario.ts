@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { KubeObject } from '../model/k8s.js';
 import type { CertFileName } from '../model/inventory.js';
+import type { TargetFault } from './target-faults.js';
 
 /** A request the doctor's user may not make: 403 Forbidden, and `allowed: false` in access reviews. */
 export interface ForbidRule {
@@ -47,6 +48,24 @@ export interface WorkloadFaults {
   body?: 'html' | 'json';
   /** hostile: accept and never answer; reset every connection; trickle a byte per second */
   behaviour?: 'hang' | 'reset' | 'trickle';
+  /** hostile after the mTLS handshake (src/sim/target-faults.ts): endless body, garbage, GOAWAY, huge headers or chain, … */
+  target?: TargetFault;
+}
+
+/** A misbehaviour of the API server for the requests it matches. */
+export interface ApiFault {
+  /** the requests it hits: a resource as in URLs (`pods`, `servicemonitors`), `discovery` (/api, /apis, …), every request when omitted */
+  resource?: string;
+  /** answer 429 Too Many Requests with this Retry-After (seconds) */
+  throttleSeconds?: number;
+  /** answer with this status (500, 503, …) and a Status body */
+  status?: number;
+  /** answer 200 with the JSON cut in the middle (a torn answer) */
+  truncate?: boolean;
+  /** wait this long (ms) before answering (a slow page) */
+  delayMs?: number;
+  /** only the first N requests it matches; every one when omitted */
+  times?: number;
 }
 
 export interface Faults {
@@ -56,6 +75,10 @@ export interface Faults {
   prometheusCerts?: CertFaults;
   /** keyed by `<namespace>/<workload name>` (a Deployment, StatefulSet or Pod) */
   workloads?: Record<string, WorkloadFaults>;
+  /** the API server's misbehaviours, first match wins */
+  api?: ApiFault[];
+  /** an exec's stdout is cut halfway and the stream closed without a status (a dropped connection): every exec, or the first N */
+  execCut?: true | number;
 }
 
 export interface Scenario {

@@ -28,6 +28,7 @@ import { MESH_ROOT_NAMESPACE, resolveTargetPort, type ClusterState, type SimPod 
 import type { PodFilesystems } from './filesystem.js';
 import { FakePrometheus } from './prometheus-api.js';
 import type { WorkloadFaults } from './scenario.js';
+import { faultServer, handOver, type TargetFault } from './target-faults.js';
 
 const SOCKET_TIMEOUT_MS = 60_000;
 const TRICKLE_INTERVAL_MS = 1_000;
@@ -168,6 +169,7 @@ export class SidecarFleet {
 
   private dispatch(socket: Socket, context: PortContext, first: Buffer): void {
     const isTls = first[0] === 0x16;
+    if (isTls && context.faults.target) return handOver(this.faultServer(context, context.faults.target), socket, first);
     // The HTTP server parses straight from the socket's handle, past any unshifted bytes, so the
     // first chunk is replayed as a 'data' event; a TLS socket reads what was unshifted.
     const plainApp = (): void => {
@@ -191,6 +193,18 @@ export class SidecarFleet {
         if (clientHelloAlpn(first).some((p) => p.startsWith('istio'))) return toTls();
         return context.httpDeclared ? void socket.destroy() : plainApp();
     }
+  }
+
+  /** A hostile mTLS server with the pod's identity (WorkloadFaults.target). */
+  private faultServer(context: PortContext, fault: TargetFault): TlsServer {
+    const identity = spiffeId(this.state.scenario.trustDomain, context.sim.pod.metadata!.namespace!, context.sim.pod.spec?.serviceAccountName ?? 'default');
+    const key = `${identity} fault ${fault}`;
+    let server = this.tlsServers.get(key);
+    if (!server) {
+      const issued = this.meshCa.workloadCertFor(identity);
+      this.tlsServers.set(key, (server = faultServer(fault, { keyPem: issued.keyPem, chainPem: issued.chainPem, caPem: this.meshCa.rootPem })));
+    }
+    return server;
   }
 
   /** The sidecar's TLS server for the pod's identity: the HTTP chain (h2 or HTTP/1.1) or the TCP chain. */

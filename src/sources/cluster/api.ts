@@ -12,6 +12,7 @@ import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Semaphore } from '../../core/limit.js';
 import type { KubeObject } from '../../model/k8s.js';
+import { ListPageParser } from './list-stream.js';
 
 /**
  * Items per page of a list. Larger than kubectl's 500: lists are already narrowed on the server
@@ -30,10 +31,15 @@ export class ClusterUnreachable extends Error {
 
 /** The API answered with an error status for one request (403, 404, 5xx, …). */
 export class ApiStatusError extends Error {
-  override readonly name = 'ApiStatusError';
+  override readonly name: string = 'ApiStatusError';
   constructor(readonly status: number, message: string) {
     super(message);
   }
+}
+
+/** A 2xx whose JSON is cut short (a torn answer): asked again, as a 5xx is. */
+export class TornAnswer extends ApiStatusError {
+  override readonly name: string = 'TornAnswer';
 }
 
 /** The run's --deadline passed before the call could finish. */
@@ -95,6 +101,14 @@ export interface ListQuery {
   fieldSelector?: string;
 }
 
+/** Applied to each item as its page arrives (slimming): a page is dropped before the next is read. */
+export type ItemTransform<T> = (item: T) => T;
+
+/** Where a streamed body goes (a list page parser). */
+export interface BodySink {
+  write(chunk: Buffer): void;
+}
+
 export interface ApiClientOptions {
   timeoutMs: number;
   /** epoch ms after which no call starts or continues (--deadline) */
@@ -107,10 +121,41 @@ export interface ApiClientOptions {
 interface RawResponse {
   status: number;
   body: string;
+  /** the Retry-After header, when the server sent one */
+  retryAfter?: string;
 }
 
-/** Error codes of a connection that never got an answer: worth one retry (CONTRACT.md). */
+/** Error codes of a connection that never got an answer: retried (CONTRACT.md), then the server is unreachable. */
 const CONNECTION_FAILURES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN', 'TIMEOUT']);
+
+/**
+ * Retries of an idempotent read, as client-go makes them: on 429 (after its Retry-After), on 5xx,
+ * on a torn answer and on a connection reset, at most MAX_TRIES in all, with exponential backoff
+ * (no jitter: the same faults give the same run). A connection that keeps failing makes the server
+ * unreachable within twice --timeout of the first failure; nothing waits past --deadline.
+ */
+export const MAX_TRIES = 5;
+const RETRY_STATUSES = new Set([429, 500, 502, 503, 504]);
+const BACKOFF_FIRST_MS = 200;
+const BACKOFF_MAX_MS = 3_200;
+
+export function backoffMs(attempt: number): number {
+  return Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** (attempt - 1));
+}
+
+/** Retry-After as milliseconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */
+export function retryAfterMs(value: string | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** A failed attempt worth another try: what to say if it stays failed, and how long to wait first. */
+interface Retryable {
+  error: Error;
+  waitMs: number;
+}
 
 export class ApiClient {
   /** set once the API server proved unusable; every later call fails fast with it */
@@ -154,22 +199,31 @@ export class ApiClient {
     return this.unreachable;
   }
 
-  /** GET of a JSON object; an error status throws ApiStatusError. */
+  /** GET of a JSON object; an error status throws ApiStatusError. A torn answer (not JSON) is asked again. */
   async getJson<T>(path: string): Promise<T> {
-    const response = await this.getRaw(path);
-    if (response.status < 200 || response.status > 299) throw new ApiStatusError(response.status, statusMessage(response));
-    try {
-      return JSON.parse(response.body) as T;
-    } catch {
-      throw new ApiStatusError(response.status, `GET ${path}: the answer is not JSON`);
-    }
+    let parsed: T | undefined;
+    await this.getRaw(path, {
+      accept: (response) => {
+        if (response.status < 200 || response.status > 299) return new ApiStatusError(response.status, statusMessage(response));
+        try {
+          parsed = JSON.parse(response.body) as T;
+          return undefined;
+        } catch {
+          // starting as JSON but not parsing: torn; anything else (a login page) is no JSON at all
+          return /^\s*[[{]/.test(response.body)
+            ? new TornAnswer(response.status, `GET ${path}: the answer is not JSON (${response.body.length} bytes, cut short?)`)
+            : new ApiStatusError(response.status, `GET ${path}: the answer is not JSON`);
+        }
+      },
+    });
+    return parsed as T;
   }
 
   /**
    * Every item of a collection, page by page (limit/continue), filtered on the server. Items of a
    * list carry no kind/apiVersion on a real API server: they are filled in, as in a manifest.
    */
-  async list<T extends KubeObject>(resource: ApiResource, namespace: string | undefined, query: ListQuery = {}): Promise<T[]> {
+  async list<T extends KubeObject>(resource: ApiResource, namespace: string | undefined, query: ListQuery = {}, transform: ItemTransform<T> = (item) => item): Promise<T[]> {
     const items: T[] = [];
     let token: string | undefined;
     do {
@@ -177,12 +231,27 @@ export class ApiClient {
       if (query.labelSelector) params.set('labelSelector', query.labelSelector);
       if (query.fieldSelector) params.set('fieldSelector', query.fieldSelector);
       if (token) params.set('continue', token);
-      const page = await this.getJson<{ apiVersion?: string; items?: T[] | null; metadata?: { continue?: string } }>(
-        `${collectionPath(resource, namespace)}?${params}`,
-      );
-      const apiVersion = page.apiVersion ?? (resource.group ? `${resource.group}/${resource.version}` : resource.version);
-      for (const item of page.items ?? []) items.push({ ...item, apiVersion: item.apiVersion ?? apiVersion, kind: item.kind ?? resource.kind });
-      token = page.metadata?.continue || undefined;
+      const path = `${collectionPath(resource, namespace)}?${params}`;
+      const fallbackVersion = resource.group ? `${resource.group}/${resource.version}` : resource.version;
+      // Items are completed and transformed one by one as the page streams in; a retry starts a fresh page.
+      let parser: ListPageParser<T> | undefined;
+      await this.getRaw(path, {
+        sink: () => (parser = new ListPageParser<T>((item) => transform({ ...item, apiVersion: item.apiVersion ?? fallbackVersion, kind: item.kind ?? resource.kind })) ),
+        accept: (response) => {
+          if (response.status < 200 || response.status > 299) return new ApiStatusError(response.status, statusMessage(response));
+          try {
+            parser!.end();
+            return undefined;
+          } catch (error) {
+            return new TornAnswer(response.status, `GET ${path}: ${(error as Error).message}`);
+          }
+        },
+      });
+      const page = parser!;
+      const apiVersion = typeof page.top.apiVersion === 'string' ? page.top.apiVersion : undefined;
+      for (const item of page.items) items.push(apiVersion && !item.apiVersion ? { ...item, apiVersion } : item);
+      const metadata = page.top.metadata as { continue?: string } | undefined;
+      token = metadata?.continue || undefined;
     } while (token);
     return items;
   }
@@ -199,30 +268,53 @@ export class ApiClient {
   }
 
   /**
-   * A GET whose status the caller judges (the service proxy answers with the target's status).
-   * Connection failures are retried once, then make the server unreachable; 401 does at once. A
-   * proxied GET that times out only fails itself: the API server may be waiting for a slow backend.
+   * A GET, retried as MAX_TRIES says. A proxied GET's status is the target's, judged by the caller
+   * (only the API server's own 429 is retried), and its timeout fails only itself: the API server may
+   * be waiting for a slow backend. 401 makes the server unreachable at once. `accept` judges an
+   * answer: an ApiStatusError back is the call's failure (retried when its status or a torn body says so).
    */
-  async getRaw(path: string, options: { timeoutMs?: number; proxied?: boolean } = {}): Promise<RawResponse> {
+  async getRaw(path: string, options: { timeoutMs?: number; proxied?: boolean; accept?: (response: RawResponse) => ApiStatusError | undefined; sink?: () => BodySink } = {}): Promise<RawResponse> {
     return this.withSlot(async () => {
+      let firstConnectionFailure: number | undefined;
       for (let attempt = 1; ; attempt++) {
         if (this.unreachable) throw this.unreachable;
+        let retry: Retryable;
         try {
-          const response = await this.request(path, Math.min(options.timeoutMs ?? Infinity, this.stepTimeout()));
+          const response = await this.request(path, Math.min(options.timeoutMs ?? Infinity, this.stepTimeout()), options.sink?.());
           if (response.status === 401) throw this.markUnreachable('it refuses our credentials (401 Unauthorized)');
-          return response;
+          const failure = options.accept?.(response);
+          const retryStatus = !options.proxied && RETRY_STATUSES.has(response.status);
+          if (!failure && !retryStatus) return response;
+          const error = failure ?? new ApiStatusError(response.status, statusMessage(response));
+          if (!retryStatus && !(failure instanceof TornAnswer)) throw error;
+          retry = { error, waitMs: (response.status === 429 || response.status === 503 ? retryAfterMs(response.retryAfter) : undefined) ?? backoffMs(attempt) };
         } catch (error) {
           if (error instanceof ClusterUnreachable || error instanceof DeadlineReached || error instanceof ApiStatusError) throw error;
           const code = (error as NodeJS.ErrnoException).code ?? '';
           if (options.proxied && code === 'TIMEOUT') throw error;
-          if (CONNECTION_FAILURES.has(code) && attempt < 2) continue;
-          throw this.markUnreachable(describeNetworkError(error));
+          if (!CONNECTION_FAILURES.has(code)) throw this.markUnreachable(describeNetworkError(error));
+          firstConnectionFailure ??= Date.now();
+          // a timeout already took --timeout: one more try at most, so that unreachable comes within twice --timeout
+          const waitMs = code === 'TIMEOUT' ? 0 : backoffMs(attempt);
+          const withinTwiceTimeout = Date.now() + waitMs - firstConnectionFailure < 2 * this.options.timeoutMs && (code !== 'TIMEOUT' || attempt < 2);
+          if (attempt >= MAX_TRIES || !withinTwiceTimeout || !(await this.pause(waitMs))) throw this.markUnreachable(describeNetworkError(error));
+          continue;
         }
+        if (attempt >= MAX_TRIES) throw annotate(retry.error, `after ${attempt} tries`);
+        if (!(await this.pause(retry.waitMs))) throw annotate(retry.error, `not retried after ${attempt} ${attempt === 1 ? 'try' : 'tries'}: waiting ${Math.ceil(retry.waitMs / 1000)} s would pass --deadline`);
       }
     });
   }
 
-  private async request(path: string, timeoutMs: number): Promise<RawResponse> {
+  /** Waits before a retry, unless that would pass the --deadline (false then). */
+  private async pause(ms: number): Promise<boolean> {
+    if (Date.now() + ms >= this.options.deadlineAt) return false;
+    if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+    return true;
+  }
+
+  /** One GET; a 2xx body goes to `sink` as it arrives when one is given (the returned body is then empty). */
+  private async request(path: string, timeoutMs: number, sink?: BodySink): Promise<RawResponse> {
     const base = await this.authOptions();
     // the server URL may carry a path prefix (a Rancher-style proxy): keep it in front of the API path
     const url = new URL(`${this.server.replace(/\/$/, '')}${path}`);
@@ -231,15 +323,24 @@ export class ApiClient {
       const req = transport.request(url, { ...base, method: 'GET', headers: { ...base.headers, Accept: 'application/json' } }, (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
+        const streaming = sink && (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) <= 299 ? sink : undefined;
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
           // A page is a few MB; far more is no answer we can use (and must not exhaust memory).
           if (size > MAX_ANSWER_BYTES) return void req.destroy(new ApiStatusError(res.statusCode ?? 0, `GET ${path}: the answer is larger than ${MAX_ANSWER_BYTES >> 20} MiB`));
-          chunks.push(chunk);
+          if (!streaming) return void chunks.push(chunk);
+          try {
+            streaming.write(chunk);
+          } catch (error) {
+            req.destroy(new TornAnswer(res.statusCode ?? 0, `GET ${path}: ${(error as Error).message}`));
+          }
         });
         res.on('end', () => {
           clearTimeout(timer);
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+          const retryAfter = res.headers['retry-after'];
+          const body = Buffer.concat(chunks);
+          chunks.length = 0; // a page is held once, not twice
+          resolve({ status: res.statusCode ?? 0, body: body.toString('utf8'), ...(retryAfter ? { retryAfter } : {}) });
         });
         res.on('error', fail);
       });
@@ -255,11 +356,16 @@ export class ApiClient {
   }
 }
 
+/** The error with how it stayed failed, for the report of what stayed unreadable. */
+function annotate(error: Error, how: string): Error {
+  return error instanceof ApiStatusError ? new ApiStatusError(error.status, `${error.message} (${how})`) : error;
+}
+
 /** The Status message of an error answer, or its HTTP status. */
 function statusMessage(response: RawResponse): string {
   try {
     const status = JSON.parse(response.body) as { message?: string };
-    if (status.message) return status.message.split('\n')[0]!;
+    if (status.message) return `HTTP ${response.status}: ${status.message.split('\n')[0]!}`;
   } catch {
     // not a Status object: fall through to the bare code
   }

@@ -56,7 +56,9 @@ export async function readCertFileSet(kube: KubeAccess, pp: PrometheusPod, where
   const namespace = pp.namespace;
   const pod = nameOf(pp.pod);
   const run = async (container: string, argv: string[]) => {
-    const result = await kube.exec(namespace, pod, container, argv, { timeoutMs });
+    let result = await kube.exec(namespace, pod, container, argv, { timeoutMs });
+    // A stream that broke (no exit status) is read again once: the commands only read.
+    if (result.exitCode === null) result = await kube.exec(namespace, pod, container, argv, { timeoutMs });
     if (result.exitCode === null) throw new PodFilesUnreadable(`${argv[0]} in ${namespace}/${pod} (${container}): ${result.stderr.trim().split('\n').pop() || 'no exit status'}`);
     return result;
   };

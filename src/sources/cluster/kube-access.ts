@@ -54,12 +54,25 @@ interface ExecRequest {
   stdin?: string;
 }
 
+/** The most output of one exec kept: more than any certificate file or metrics page the doctor reads. */
+const MAX_EXEC_OUTPUT_BYTES = 128 << 20;
+
 async function execOnce(k8s: ClientNode, client: ApiClient, request: ExecRequest): Promise<ExecResult> {
   if (client.failure) throw client.failure;
   const timeoutMs = Math.min(request.timeoutMs ?? Infinity, client.stepTimeout());
   const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];
-  const collect = (into: Buffer[]) => new Writable({ write(chunk: Buffer, _enc, done) { into.push(chunk); done(); } });
+  // Output beyond MAX_EXEC_OUTPUT_BYTES is dropped (an endless body through `openssl s_client`): memory stays bounded.
+  const collect = (into: Buffer[]) => {
+    let kept = 0;
+    return new Writable({
+      write(chunk: Buffer, _enc, done) {
+        if (kept < MAX_EXEC_OUTPUT_BYTES) into.push(chunk.subarray(0, MAX_EXEC_OUTPUT_BYTES - kept));
+        kept += chunk.length;
+        done();
+      },
+    });
+  };
   // Empty stdin is no stdin: the command reads EOF at once, on every protocol version.
   const stdin = request.stdin ? new PassThrough() : null;
   const streams = { stdin, stdout: collect(stdout), stderr: collect(stderr) };

@@ -7,7 +7,7 @@
 import { Unavailable, type ResourceStore } from '../../core/resources.js';
 import { oneLine } from '../../core/errors.js';
 import type { KubeObject } from '../../model/k8s.js';
-import { ApiClient, ApiStatusError, ClusterUnreachable, DeadlineReached, resourceName, type ApiResource, type ListQuery } from './api.js';
+import { ApiClient, ApiStatusError, ClusterUnreachable, DeadlineReached, resourceName, type ApiResource, type ItemTransform, type ListQuery } from './api.js';
 
 export interface ReadIntent {
   verb: 'get' | 'list' | 'create';
@@ -54,10 +54,10 @@ export class ClusterReader {
       throw this.client.markUnreachable('it does not answer as a Kubernetes API: GET /api gave no APIVersions');
   }
 
-  async list<T extends KubeObject>(resource: ApiResource, namespace: string | undefined, query: ListQuery, skipped: string): Promise<T[]> {
+  async list<T extends KubeObject>(resource: ApiResource, namespace: string | undefined, query: ListQuery, skipped: string, transform?: ItemTransform<T>): Promise<T[]> {
     await this.ready();
     try {
-      return await this.client.list<T>(resource, namespace, query);
+      return await this.client.list<T>(resource, namespace, query, transform);
     } catch (error) {
       throw this.translate(error, { verb: 'list', resource: resourceName(resource), namespace, skipped });
     }

@@ -9,7 +9,8 @@ import type { TargetWorkload } from '../../model/inventory.js';
 import type { EndpointSlice, KubeObject, LabelSelector, Monitor, Pod, Service } from '../../model/k8s.js';
 import { labelsOf, nameOf, namespaceOf } from '../../model/k8s.js';
 import { matchesLabels, monitorNamespaces } from '../../model/selectors.js';
-import { RESOURCES, type ApiResource, type ListQuery } from './api.js';
+import { RESOURCES, type ApiResource, type ItemTransform, type ListQuery } from './api.js';
+import { slimPod } from './slim.js';
 import type { ClusterReader } from './reader.js';
 
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -35,9 +36,9 @@ interface ScopedQuery {
 }
 
 /** Lists every distinct (namespace, query) once, in parallel, and merges the objects by identity. */
-async function listEach<T extends KubeObject>(reader: ClusterReader, resource: ApiResource, queries: ScopedQuery[], skipped: string): Promise<T[]> {
+async function listEach<T extends KubeObject>(reader: ClusterReader, resource: ApiResource, queries: ScopedQuery[], skipped: string, transform?: ItemTransform<T>): Promise<T[]> {
   const distinct = new Map(queries.map((q) => [`${q.namespace ?? '*'}|${q.query.labelSelector ?? ''}|${q.query.fieldSelector ?? ''}`, q]));
-  const lists = await Promise.all([...distinct.values()].map((q) => reader.list<T>(resource, q.namespace, q.query, skipped)));
+  const lists = await Promise.all([...distinct.values()].map((q) => reader.list<T>(resource, q.namespace, q.query, skipped, transform)));
   const byIdentity = new Map<string, T>();
   for (const o of lists.flat()) byIdentity.set(`${namespaceOf(o)}/${nameOf(o)}`, o);
   return [...byIdentity.values()];
@@ -78,10 +79,10 @@ export async function listTargetPods(reader: ClusterReader, services: readonly S
   const running = { fieldSelector: 'status.phase=Running' };
   const [behindServices, monitored] = await Promise.all([
     Promise.all(unionQueries(services).map(async ({ namespace, labelSelector, selectors }) => {
-      const pods = await reader.list<Pod>(RESOURCES.pods, namespace, { ...running, labelSelector }, skipped);
+      const pods = await reader.list<Pod>(RESOURCES.pods, namespace, { ...running, labelSelector }, skipped, slimPod);
       return pods.filter((p) => selectors.some((selector) => matchesLabels({ matchLabels: selector }, labelsOf(p))));
     })),
-    listEach<Pod>(reader, RESOURCES.pods, monitorQueries(podMonitors, running), skipped),
+    listEach<Pod>(reader, RESOURCES.pods, monitorQueries(podMonitors, running), skipped, slimPod),
   ]);
   const byIdentity = new Map<string, Pod>();
   for (const pod of [...behindServices.flat(), ...monitored]) byIdentity.set(`${namespaceOf(pod)}/${nameOf(pod)}`, pod);

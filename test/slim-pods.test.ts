@@ -1,0 +1,69 @@
+/**
+ * Slimming live pods on ingest (src/sources/cluster/slim.ts) keeps exactly what the checks read:
+ * for the pods of every simulated scenario (injected, running, with statuses), padded with what real
+ * clusters add (managedFields, last-applied-configuration, probes, conditions), every check finds the
+ * same on the slimmed pods as on the whole ones; and the padding is gone.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runDoctor } from '../src/index.js';
+import type { Pod } from '../src/model/k8s.js';
+import { ClusterState } from '../src/sim/cluster.js';
+import { listScenarios, loadScenario } from '../src/sim/index.js';
+import { slimPod } from '../src/sources/cluster/slim.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'asm-prom-slim-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** What a real API server adds to a pod that no check reads. */
+function asServed(pod: Pod): Pod {
+  const clone = structuredClone(pod);
+  clone.metadata = {
+    ...clone.metadata,
+    resourceVersion: '123456',
+    managedFields: [{ manager: 'kube-controller-manager', operation: 'Update', apiVersion: 'v1', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:labels': {} } } }],
+    annotations: { ...clone.metadata?.annotations, 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(pod) },
+  } as Pod['metadata'];
+  for (const c of clone.spec?.containers ?? []) Object.assign(c, { readinessProbe: { httpGet: { path: '/ready', port: 8080 } }, terminationMessagePath: '/dev/termination-log', imagePullPolicy: 'IfNotPresent' });
+  clone.spec = { ...clone.spec, tolerations: [{ key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' }], dnsPolicy: 'ClusterFirst' };
+  return clone;
+}
+
+async function findingsOf(objects: object[], name: string): Promise<string[]> {
+  const path = join(dir, `${name}.json`);
+  writeFileSync(path, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }));
+  const summary = await runDoctor({ filenames: [path], offline: true, probe: 'off' });
+  return summary.findings.map((f) => `${f.code} ${JSON.stringify({ ...f.subject, file: undefined })} ${f.message}`).sort();
+}
+
+describe('slimPod', () => {
+  const scenarios = listScenarios().map((s) => s.name).filter((n) => n !== 'scale');
+
+  it.each(scenarios)('%s: every check finds the same on slimmed pods as on whole ones', async (name) => {
+    const scenario = await loadScenario(name);
+    const state = new ClusterState(scenario, { meshRootPem: '', apiCaPem: '' });
+    const others = scenario.objects.filter((o) => o.kind !== 'Pod');
+    const whole = state.pods.map((p) => asServed(p.pod));
+    expect(whole.length).toBeGreaterThan(0);
+    const [before, after] = [await findingsOf([...others, ...whole], `${name}-whole`), await findingsOf([...others, ...whole.map(slimPod)], `${name}-slim`)];
+    expect(after).toEqual(before);
+  });
+
+  it('drops what no check reads, and does not change its input', () => {
+    const pod = asServed({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'n', labels: { app: 'a' }, annotations: { 'sidecar.istio.io/inject': 'true' } },
+      spec: { containers: [{ name: 'app', image: 'app:1', ports: [{ name: 'http-metrics', containerPort: 8080 }] }] },
+      status: { phase: 'Running', podIP: '10.0.0.1', conditions: [{ type: 'Ready', status: 'True' }], containerStatuses: [{ name: 'app', image: 'app:1', ready: true, restartCount: 0 } as never] },
+    });
+    const copy = structuredClone(pod);
+    const slim = slimPod(pod);
+    expect(pod).toEqual(copy);
+    expect(slim).toEqual({
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'n', labels: { app: 'a' }, annotations: { 'sidecar.istio.io/inject': 'true' } },
+      spec: { containers: [{ name: 'app', image: 'app:1', ports: [{ name: 'http-metrics', containerPort: 8080 }] }] },
+      status: { phase: 'Running', podIP: '10.0.0.1', containerStatuses: [{ name: 'app', image: 'app:1', ready: true }] },
+    });
+  });
+});
