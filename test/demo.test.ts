@@ -45,6 +45,13 @@ const EXPECTED: Record<string, Expected> = {
   'slow-api': { exitCode: 0, codes: [], clean: true },
   'target-no-sidecar': { exitCode: 1, codes: ['MONITOR_TLS_ON_PLAINTEXT', 'TARGET_NOT_TLS', 'TARGET_DOWN'] },
   'wrong-root': { exitCode: 1, codes: ['ROOT_MISMATCH', 'CLIENT_CERT_REJECTED', 'TARGET_DOWN'] },
+  // the other scrapers: the first link of the chain differs, the rest is judged the same
+  'vmagent-healthy': { exitCode: 0, codes: [] },
+  'vmagent-fs-denied': { exitCode: 1, codes: ['FS_ACCESS_DENIED'] },
+  'alloy-healthy': { exitCode: 0, codes: [] },
+  'alloy-no-file-access': { exitCode: 1, codes: ['FS_ACCESS_DENIED'] },
+  'otel-healthy': { exitCode: 0, codes: [] },
+  'otel-allocator-unmounted': { exitCode: 1, codes: ['MONITOR_TLS_PATH_UNMOUNTED', 'CERTS_NOT_MOUNTED'] },
 };
 
 const scenarios = listScenarios().filter((s) => s.name !== 'scale');
