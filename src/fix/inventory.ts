@@ -11,6 +11,7 @@ import type { KubeObject } from '../model/k8s.js';
 import { nameOf, namespaceOf } from '../model/k8s.js';
 import { podTemplateOf, prometheusPodsFromManifests } from '../model/prometheus.js';
 import { sanitizeObject } from '../model/sanitize.js';
+import { scraperPodsFromManifests } from '../model/scraper.js';
 
 /** The keys the prometheus.* and monitors.* checks read: what a re-run needs. */
 const KEYS = [
@@ -159,8 +160,10 @@ function rederive(pp: PrometheusPod, swap: ReadonlyMap<KubeObject, KubeObject>):
   const owners = [pp.resource, ...pp.layers.map((l) => l.object), pp.subject].filter((o): o is KubeObject => o !== undefined && o.kind !== 'Pod');
   const patchedOwner = owners.map((o) => swap.get(o)).find((o) => o !== undefined) ?? (pp.subject.kind === 'Pod' ? swap.get(pp.subject) : undefined);
   if (!patchedOwner) return pp;
-  const derived = prometheusPodsFromManifests([patchedOwner])[0];
-  if (!derived) return pp;
+  const made = [...prometheusPodsFromManifests([patchedOwner]), ...scraperPodsFromManifests([patchedOwner])][0];
+  if (!made) return pp;
+  // Alloy's selection comes from its configuration, which no pod fix changes
+  const derived = made.selection || !pp.selection ? made : { ...made, selection: pp.selection };
   // The subject stays what findings named (a live pod keeps its name); the pod is the new one.
   const subject = pp.subject.kind === 'Pod' && patchedOwner.kind !== 'Pod' ? pp.subject : (swap.get(pp.subject) ?? derived.subject);
   return { ...derived, subject, admitted: patchedOwner.kind === 'Pod' ? derived.admitted : false };

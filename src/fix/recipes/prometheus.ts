@@ -8,7 +8,7 @@ import type { KubeObject, PrometheusResource, Volume } from '../../model/k8s.js'
 import { annotationsOf, labelsOf, nameOf, namespaceOf } from '../../model/k8s.js';
 import { ANNOTATION, LABEL, certsVolumeOf, outputCertsDir, parseUserVolumeMount, prometheusCertsMount } from '../../model/istio.js';
 import { prometheusContainerOf } from '../../model/prometheus.js';
-import { currentAnnotations, editProxyConfig, ownerOf, podEditPatch, setProxyMetadata, type PodEdit } from '../pod-edit.js';
+import { crRestart, currentAnnotations, editProxyConfig, ownerOf, podEditPatch, setProxyMetadata, type PodEdit } from '../pod-edit.js';
 import {
   DEFAULT_CERTS_VOLUME, DEFAULT_OUTPUT_CERTS, DEFAULT_PROM_CERTS, evidenceString, manual, type Manual, type Proposal, type Recipe, type RecipeContext,
 } from './common.js';
@@ -143,8 +143,9 @@ function moveToPods(ctx: RecipeContext): Proposal | Manual {
   const metadata = { annotations: drop(removed.annotations), labels: drop(removed.labels) };
   const podMetadata = { annotations: drop(moved.annotations), labels: drop(moved.labels) };
   const ns = namespaceOf(object);
-  if (object.kind === 'Prometheus')
-    return { target: object, patchType: 'merge', patch: JSON.parse(JSON.stringify({ metadata, spec: { podMetadata } })), restart: `kubectl rollout restart statefulset/prometheus-${nameOf(object)} -n ${ns}` };
+  // the operators' resources with a spec.podMetadata (an OpenTelemetryCollector's own metadata reaches its pods)
+  if (['Prometheus', 'PrometheusAgent', 'VMAgent'].includes(object.kind ?? ''))
+    return { target: object, patchType: 'merge', patch: JSON.parse(JSON.stringify({ metadata, spec: { podMetadata } })), restart: crRestart(object) };
   if (object.kind === 'CronJob' || object.kind === 'Pod') return manual(`a ${object.kind}'s pods take their metadata from its template: move the keys there`);
   return {
     target: object, patchType: 'strategic',
