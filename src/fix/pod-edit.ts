@@ -53,6 +53,8 @@ export interface PodEdit {
   volumes?: Volume[];
   /** mounts of the Prometheus container to add or replace, by mountPath */
   mounts?: VolumeMount[];
+  /** mounts of a hand-written istio-proxy container to change, by mountPath (plain workloads only) */
+  sidecarMounts?: VolumeMount[];
 }
 
 export interface OwnerPatch {
@@ -115,6 +117,7 @@ export function podEditPatch(pp: PrometheusPod, written: KubeObject, edit: PodEd
   const owner = ownerOf(pp);
   const ns = namespaceOf(owner);
   const cr = crOwnerOf(owner);
+  if (cr && edit.sidecarMounts) throw new Error(`a hand-written istio-proxy of a ${owner.kind} is in its spec.containers: change its mount there`);
   if (cr) {
     const spec = (written.spec ?? {}) as Record<string, unknown>;
     let patch: Record<string, unknown> = {};
@@ -156,6 +159,7 @@ export function podEditPatch(pp: PrometheusPod, written: KubeObject, edit: PodEd
     const mounts = edit.mounts.map((m) => ({ ...m, mountPath: existing.find((e) => samePath(e.mountPath, m.mountPath))?.mountPath ?? m.mountPath }));
     spec.containers = [{ name: container, volumeMounts: mounts }];
   }
+  if (edit.sidecarMounts) spec.containers = [...((spec.containers as unknown[] | undefined) ?? []), { name: 'istio-proxy', volumeMounts: edit.sidecarMounts }];
   if (Object.keys(spec).length) template.spec = spec;
   const patch = tplPath.length ? nest(tplPath, template) : template;
   const kind = (owner.kind ?? '').toLowerCase();

@@ -47,6 +47,8 @@ export const MANUAL: Partial<Record<Code, Manual>> = {
   TARGET_DOWN: manual(LIVE),
   SCRAPE_POOL_MISSING: manual('reload Prometheus (POST /-/reload) once the files are there'),
   PROMETHEUS_API_UNREACHABLE: manual(NOT_CONFIGURATION),
+  SCRAPE_CONFIG_INVALID: manual('what a configuration Prometheus refuses to load meant (a duplicate job, an unknown field, a bad regex) is a guess'),
+  SCRAPE_JOB_NO_TARGETS: manual('which targets the relabelling meant to keep is a guess: the finding names the rule that drops them'),
 };
 
 /** Codes with a mechanical fix. */
