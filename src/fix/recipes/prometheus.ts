@@ -303,8 +303,11 @@ export const PROMETHEUS_FIXES = {
   INBOUND_CAPTURED: onPod(() => ({ annotations: { [ANNOTATION.includeInbound]: '' } })),
   PROMETHEUS_RBAC_MISSING: rbacFix,
   FS_ACCESS_DENIED: (ctx) => {
+    // Prometheus, PrometheusAgent and VMAgent say it in spec.arbitraryFSAccessThroughSMs; Alloy in its configuration text
+    if (evidenceString(ctx.finding, 'scraper') === 'Alloy')
+      return manual(`the rule is in Alloy's configuration (${evidenceString(ctx.finding, 'where') ?? 'its prometheus.operator components'}), text in a ConfigMap, not an object field a patch can set`);
     const prometheus = ctx.inv.find(ctx.finding.subject) as PrometheusResource | undefined;
-    if (!prometheus) return manual('the Prometheus resource is not in the inventory');
+    if (!prometheus || !['Prometheus', 'PrometheusAgent', 'VMAgent'].includes(prometheus.kind ?? '')) return manual('the resource that sets arbitraryFSAccessThroughSMs is not in the inventory');
     return { target: prometheus, patchType: 'merge', patch: { spec: { arbitraryFSAccessThroughSMs: { deny: false } } } };
   },
 } satisfies Record<string, Recipe>;
