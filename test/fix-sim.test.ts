@@ -12,11 +12,11 @@ import { runDoctor, type FindingFix, type MechanicalFix, type RunSummary } from 
 import { listScenarios, loadScenario, startSimulatedMesh } from '../src/sim/index.js';
 
 /** Scenarios where every error is a configuration fault of an object the user owns. */
-const FIXABLE = ['annotations-on-cr', 'certs-not-shared', 'http-on-strict', 'no-sidecar', 'permissive-target', 'port-not-http'];
+const FIXABLE = ['annotations-on-cr', 'certs-not-shared', 'http-on-strict', 'no-sidecar', 'permissive-target', 'port-not-http', 'otel-allocator-unmounted', 'vmagent-fs-denied'];
 /** A fix exists but the re-run proves it insufficient: the monitor scrapes a sidecar and a plain pod over one endpoint. */
 const UNVERIFIED = ['target-no-sidecar'];
 /** Scenarios whose errors have no safe mechanical fix. */
-const MANUAL = ['app-unreachable', 'authz-403', 'expired-cert', 'files-0600', 'hostile-targets', 'mismatched-key', 'not-metrics', 'wrong-root'];
+const MANUAL = ['alloy-no-file-access', 'app-unreachable', 'authz-403', 'expired-cert', 'files-0600', 'hostile-targets', 'mismatched-key', 'not-metrics', 'wrong-root'];
 
 const doctor = (kubeconfig: string, fix = true): Promise<RunSummary> => runDoctor({ kubeconfig, timeoutMs: 3_000, fix });
 const errors = (s: RunSummary) => s.findings.filter((f) => f.severity === 'error').map((f) => `${f.code} ${f.subject.kind}/${f.subject.namespace}/${f.subject.name ?? f.subject.endpoint}`);
@@ -35,7 +35,7 @@ async function diagnose(name: string): Promise<{ errorFixes: FindingFix[] }> {
 
 describe('applying the printed fixes with kubectl heals the simulated mesh', () => {
   it('names every scenario as fixable or not', () => {
-    const names = listScenarios().map((s) => s.name).filter((n) => !['healthy', 'slow-api', 'scale', 'rbac-denied'].includes(n));
+    const names = listScenarios().map((s) => s.name).filter((n) => !['healthy', 'alloy-healthy', 'otel-healthy', 'vmagent-healthy', 'slow-api', 'scale', 'rbac-denied'].includes(n));
     expect(names.filter((n) => ![...FIXABLE, ...MANUAL, ...UNVERIFIED].includes(n))).toEqual([]);
   });
 
@@ -54,6 +54,12 @@ describe('applying the printed fixes with kubectl heals the simulated mesh', () 
       // live, a change of the pod needs new pods: said, with the command
       for (const f of fixes.filter((x) => x.target.kind === 'Prometheus' && JSON.stringify(x.patch).includes('podMetadata')))
         expect(f.restart).toBe(`kubectl rollout restart statefulset/prometheus-${f.target.name} -n ${f.target.namespace}`);
+      // the other operators' resources: their workload, by the name the operator gives it
+      const workloads: Record<string, string> = { PrometheusAgent: 'statefulset/prom-agent-', VMAgent: '(deployment|statefulset|daemonset)/vmagent-', OpenTelemetryCollector: '(deployment|statefulset|daemonset)/' };
+      for (const f of fixes.filter((x) => workloads[x.target.kind] && /podMetadata|podAnnotations|volume/.test(JSON.stringify(x.patch)))) {
+        const suffix = f.target.kind === 'OpenTelemetryCollector' ? '-collector' : '';
+        expect(f.restart).toMatch(new RegExp(`^kubectl rollout restart ${workloads[f.target.kind]}${f.target.name}${suffix} -n ${f.target.namespace}$`));
+      }
       expect(mesh.requestLog.filter((r) => r.verb === 'patch' && r.status === 200).length).toBe(printed.length);
       const after = await doctor(mesh.kubeconfigPath, false);
       expect(errors(after), after.findings.filter((f) => f.severity === 'error').map((f) => `${f.code}: ${f.message}`).join('\n')).toEqual([]);

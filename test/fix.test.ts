@@ -12,8 +12,9 @@ import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { ALL_CODES, runDoctor, type Finding, type MechanicalFix } from '../src/index.js';
+import type { Code } from '../src/core/codes.js';
 import { parseDoctorArgs } from '../src/cli/parse.js';
-import { FIXES, MANUAL } from '../src/fix/table.js';
+import { FIXES, MANUAL, MANUAL_FOR_KIND } from '../src/fix/table.js';
 import { applyPatch, jsonPatch, mergePatch, strategicMergePatch } from '../src/fix/patch.js';
 import { loadFixtureCases } from './helpers/fixtures.js';
 import { runCli } from './helpers/cli.js';
@@ -50,10 +51,17 @@ function applyWithKubectl(objects: Obj[], fix: MechanicalFix, n: number): Obj[] 
 
 const cases = loadFixtureCases().filter((c) => c.kind === 'fail' && /^(prometheus|monitors)\./.test(c.checkId) && c.args[0] === '-f' && c.args.length === 2 && !c.args[1]!.endsWith('/'));
 const provenCodes = new Set<string>();
+/** subject kinds seen with a fixable code, given their kind's manual fix */
+const manualKindsSeen = new Set<string>();
 
 describe('kubectl applies the printed fixes to the failing fixtures, and the doctor then finds them fixed', () => {
   it.each(cases.map((c) => [`${c.checkId}/${c.name}`, c.args[1]!] as const))('%s', async (name, path) => {
     const before = await runDoctor(parseDoctorArgs(['-f', path, '--fix']));
+    // a subject kind with no fix (a raw scrape job) says so, with its kind's reason, whatever its code
+    for (const f of before.findings.filter((x) => FIXES[x.code as Code] && MANUAL_FOR_KIND[x.subject.kind])) {
+      expect(f.fix, key(f)).toEqual({ manual: true, reason: MANUAL_FOR_KIND[f.subject.kind]!.manual });
+      manualKindsSeen.add(f.subject.kind);
+    }
     const fixes = before.findings.filter((f) => isMechanical(f.fix));
     if (!fixes.length) return; // every finding of this case is manual (see the meta-test)
     let objects: Obj[] = parseAllDocuments(readFileSync(path, 'utf8')).map((d) => d.toJS() as Obj).filter(Boolean);
@@ -167,6 +175,10 @@ describe('the fix table and the catalogue', () => {
   it('gives every code a mechanical fix or a reason why there is none, never both', () => {
     expect(ALL_CODES.filter((c) => !FIXES[c] && !MANUAL[c])).toEqual([]);
     expect(ALL_CODES.filter((c) => FIXES[c] && MANUAL[c])).toEqual([]);
+  });
+
+  it('gives the subject kinds with no fix their reason on a failing fixture (runs after the kubectl cases)', () => {
+    expect(Object.keys(MANUAL_FOR_KIND).filter((k) => !manualKindsSeen.has(k))).toEqual([]);
   });
 
   it('proves every mechanical fix with kubectl on a failing fixture (runs after the kubectl cases)', () => {

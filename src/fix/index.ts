@@ -72,7 +72,7 @@ export async function attachFixes(run: FixRun): Promise<void> {
   const fixedBy = new Map<string, MechanicalFix>();
 
   for (const finding of run.findings) {
-    const recipe = fixOf(finding.code);
+    const recipe = fixOf(finding.code, finding.subject.kind);
     // info findings (TARGET_OK, …) get a fix only where there is one to give (INBOUND_CAPTURED)
     if (!recipe || (finding.severity === 'info' && 'manual' in recipe)) continue;
     if ('manual' in recipe) {

@@ -11,11 +11,13 @@ import type { KubeObject } from '../model/k8s.js';
 import { nameOf, namespaceOf } from '../model/k8s.js';
 import { podTemplateOf, prometheusPodsFromManifests } from '../model/prometheus.js';
 import { sanitizeObject } from '../model/sanitize.js';
+import { scraperPodsFromManifests } from '../model/scraper.js';
+import type { ScrapeConfigSource } from '../sources/raw-scrape-configs.js';
 
 /** The keys the prometheus.* and monitors.* checks read: what a re-run needs. */
 const KEYS = [
   'prometheusPods', 'prometheusResources', 'serviceMonitors', 'podMonitors', 'services', 'endpointSlices', 'workloads',
-  'namespaces', 'peerAuthentications', 'meshRootNamespace', 'rbac', 'objects', 'manifestFiles',
+  'namespaces', 'peerAuthentications', 'meshRootNamespace', 'rbac', 'objects', 'manifestFiles', 'scrapeConfigs',
 ] as const satisfies readonly ResourceKey[];
 type Key = (typeof KEYS)[number];
 type Loaded = { [K in Key]?: { ok: true; value: ResourceMap[K] } | { ok: false; reason: string } };
@@ -127,7 +129,15 @@ export class FixInventory {
     });
     const newRbac = ofKind(['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']).length > 0;
     set('rbac', rbacAdded, newRbac ? () => rbacAdded({ serviceAccounts: [], roles: [], clusterRoles: [], roleBindings: [], clusterRoleBindings: [] }) : undefined);
-    set('prometheusPods', (v) => v.map((pp) => rederive(pp, swap)));
+    const pods = new Map<PrometheusPod, PrometheusPod>();
+    set('prometheusPods', (v) => v.map((pp) => {
+      const made = rederive(pp, swap);
+      pods.set(pp, made);
+      return made;
+    }));
+    // raw jobs are judged against the pod that loads them: the one its patched owner now makes
+    const renewed = <T extends { scraper?: PrometheusPod }>(x: T): T => (x.scraper && pods.has(x.scraper) ? { ...x, scraper: pods.get(x.scraper) } : x);
+    set('scrapeConfigs', (v) => v.map((source): ScrapeConfigSource => ({ ...renewed(source), jobs: source.jobs.map(renewed) })));
     return new FixInventory(next, locations, written);
   }
 
@@ -159,8 +169,10 @@ function rederive(pp: PrometheusPod, swap: ReadonlyMap<KubeObject, KubeObject>):
   const owners = [pp.resource, ...pp.layers.map((l) => l.object), pp.subject].filter((o): o is KubeObject => o !== undefined && o.kind !== 'Pod');
   const patchedOwner = owners.map((o) => swap.get(o)).find((o) => o !== undefined) ?? (pp.subject.kind === 'Pod' ? swap.get(pp.subject) : undefined);
   if (!patchedOwner) return pp;
-  const derived = prometheusPodsFromManifests([patchedOwner])[0];
-  if (!derived) return pp;
+  const made = [...prometheusPodsFromManifests([patchedOwner]), ...scraperPodsFromManifests([patchedOwner])][0];
+  if (!made) return pp;
+  // Alloy's selection comes from its configuration, which no pod fix changes
+  const derived = made.selection || !pp.selection ? made : { ...made, selection: pp.selection };
   // The subject stays what findings named (a live pod keeps its name); the pod is the new one.
   const subject = pp.subject.kind === 'Pod' && patchedOwner.kind !== 'Pod' ? pp.subject : (swap.get(pp.subject) ?? derived.subject);
   return { ...derived, subject, admitted: patchedOwner.kind === 'Pod' ? derived.admitted : false };

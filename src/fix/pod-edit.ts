@@ -1,15 +1,50 @@
 /**
- * A change to the Prometheus pod, said in the pod's terms (annotations, labels, volumes, the
- * Prometheus container's mounts), turned into a patch on the object the user owns: the Prometheus
- * resource (JSON merge patch of spec.podMetadata, spec.volumes, spec.volumeMounts; never the
- * operator's StatefulSet or the pod), or the pod template of a plain workload (strategic merge).
+ * A change to the scraper's pod, said in the pod's terms (annotations, labels, volumes, the
+ * scraper container's mounts), turned into a patch on the object the user owns: the operator's
+ * custom resource (JSON merge patch: a Prometheus or PrometheusAgent's spec.podMetadata, a VMAgent's
+ * spec.podMetadata, an OpenTelemetryCollector's spec.podAnnotations and labels; their spec.volumes
+ * and spec.volumeMounts; never the operator's workload or the pod), or the pod template of a plain
+ * workload (strategic merge).
  */
 import { stringify } from 'yaml';
 import type { PrometheusPod } from '../model/inventory.js';
 import type { KubeObject, Volume, VolumeMount } from '../model/k8s.js';
 import { annotationsOf, nameOf, namespaceOf } from '../model/k8s.js';
 import { ANNOTATION, normaliseDir, parseProxyConfig } from '../model/istio.js';
+import { statefulSetNameOf } from '../model/prometheus.js';
+import { collectorWorkloadKind, vmAgentWorkloadKind } from '../model/scraper.js';
 import type { PatchType } from './patch.js';
+
+/**
+ * The custom resources whose operator makes the pod, and where each keeps what reaches it: the pod
+ * metadata (a path under the resource), the volumes and the scraper container's mounts (spec.volumes,
+ * spec.volumeMounts for all of them), and the workload a rollout restart renews.
+ */
+interface CrOwner {
+  /** where the pod's annotations are written */
+  annotations: string[];
+  /** where the pod's labels are written */
+  labels: string[];
+  /** other places the pod's annotations come from, lower precedence (an OpenTelemetryCollector's own metadata) */
+  alsoAnnotations?: string[];
+  workload: (cr: KubeObject) => string;
+}
+
+const CR_OWNERS: Record<string, CrOwner> = {
+  Prometheus: { annotations: ['spec', 'podMetadata', 'annotations'], labels: ['spec', 'podMetadata', 'labels'], workload: (cr) => `statefulset/${statefulSetNameOf(cr)}` },
+  PrometheusAgent: { annotations: ['spec', 'podMetadata', 'annotations'], labels: ['spec', 'podMetadata', 'labels'], workload: (cr) => `statefulset/${statefulSetNameOf(cr)}` },
+  VMAgent: { annotations: ['spec', 'podMetadata', 'annotations'], labels: ['spec', 'podMetadata', 'labels'], workload: (cr) => `${vmAgentWorkloadKind(cr).toLowerCase()}/vmagent-${nameOf(cr)}` },
+  OpenTelemetryCollector: {
+    annotations: ['spec', 'podAnnotations'], labels: ['metadata', 'labels'], alsoAnnotations: ['metadata', 'annotations'],
+    workload: (cr) => `${collectorWorkloadKind(cr).toLowerCase()}/${nameOf(cr)}-collector`,
+  },
+};
+
+/** The operator's resource that makes the pod, when the owner is one. */
+export const crOwnerOf = (o: KubeObject): CrOwner | undefined => CR_OWNERS[o.kind ?? ''];
+
+/** The command that renews the pods of a custom resource. */
+export const crRestart = (cr: KubeObject): string => `kubectl rollout restart ${crOwnerOf(cr)!.workload(cr)} -n ${namespaceOf(cr)}`;
 
 export interface PodEdit {
   annotations?: Record<string, string | null>;
@@ -18,6 +53,8 @@ export interface PodEdit {
   volumes?: Volume[];
   /** mounts of the Prometheus container to add or replace, by mountPath */
   mounts?: VolumeMount[];
+  /** mounts of a hand-written istio-proxy container to change, by mountPath (plain workloads only) */
+  sidecarMounts?: VolumeMount[];
 }
 
 export interface OwnerPatch {
@@ -28,7 +65,7 @@ export interface OwnerPatch {
   restart: string;
 }
 
-/** The object whose spec makes the pod: the Prometheus resource, else the outermost workload. */
+/** The object whose spec makes the pod: the operator's resource, else the outermost workload. */
 export function ownerOf(pp: PrometheusPod): KubeObject {
   if (pp.resource) return pp.resource;
   return pp.layers.find((l) => l.kind !== 'Pod' && l.kind !== 'ReplicaSet')?.object ?? pp.subject;
@@ -41,6 +78,15 @@ function templatePath(kind: string | undefined): string[] {
   return ['spec', 'template'];
 }
 
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Two patches as one (maps merged key by key). */
+function mergeInto(a: Record<string, unknown>, b: unknown): Record<string, unknown> {
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b as Record<string, unknown>)) out[k] = isMap(out[k]) && isMap(v) ? mergeInto(out[k] as Record<string, unknown>, v) : v;
+  return out;
+}
+
 function nest(path: readonly string[], value: unknown): unknown {
   return path.reduceRight<unknown>((inner, key) => ({ [key]: inner }), value);
 }
@@ -49,7 +95,14 @@ const dig = (o: unknown, path: readonly string[]): unknown => path.reduce<unknow
 
 /** The pod metadata the owner gives its pods, as written. */
 export function ownerPodMetadata(owner: KubeObject): { labels?: Record<string, string>; annotations?: Record<string, string> } {
-  if (owner.kind === 'Prometheus') return (dig(owner, ['spec', 'podMetadata']) ?? {}) as never;
+  const cr = crOwnerOf(owner);
+  if (cr) {
+    const map = (path: string[]) => (isMap(dig(owner, path)) ? (dig(owner, path) as Record<string, string>) : undefined);
+    const annotations = map(cr.annotations) || (cr.alsoAnnotations && map(cr.alsoAnnotations))
+      ? { ...(cr.alsoAnnotations ? map(cr.alsoAnnotations) : {}), ...map(cr.annotations) } : undefined;
+    const labels = map(cr.labels);
+    return { ...(labels ? { labels } : {}), ...(annotations ? { annotations } : {}) };
+  }
   return (dig(owner, [...templatePath(owner.kind), 'metadata']) ?? {}) as never;
 }
 
@@ -63,17 +116,25 @@ const samePath = (a: unknown, b: unknown) => typeof a === 'string' && typeof b =
 export function podEditPatch(pp: PrometheusPod, written: KubeObject, edit: PodEdit): OwnerPatch {
   const owner = ownerOf(pp);
   const ns = namespaceOf(owner);
-  if (owner.kind === 'Prometheus') {
+  const cr = crOwnerOf(owner);
+  if (cr && edit.sidecarMounts) throw new Error(`a hand-written istio-proxy of a ${owner.kind} is in its spec.containers: change its mount there`);
+  if (cr) {
     const spec = (written.spec ?? {}) as Record<string, unknown>;
-    const patch: Record<string, unknown> = {};
-    const podMetadata: Record<string, unknown> = {};
-    if (edit.annotations) podMetadata.annotations = edit.annotations;
-    if (edit.labels) podMetadata.labels = edit.labels;
-    if (Object.keys(podMetadata).length) patch.podMetadata = podMetadata;
+    let patch: Record<string, unknown> = {};
+    if (edit.annotations) {
+      patch = mergeInto(patch, nest(cr.annotations, edit.annotations));
+      // a key to remove may sit where the pod's annotations also come from
+      const also = cr.alsoAnnotations ? dig(written, cr.alsoAnnotations) : undefined;
+      const removed = Object.fromEntries(Object.entries(edit.annotations).filter(([k, v]) => v === null && isMap(also) && k in also));
+      if (cr.alsoAnnotations && Object.keys(removed).length) patch = mergeInto(patch, nest(cr.alsoAnnotations, removed));
+    }
+    if (edit.labels) patch = mergeInto(patch, nest(cr.labels, edit.labels));
     // A merge patch replaces a list whole: the list as it will be.
-    if (edit.volumes) patch.volumes = upsert((Array.isArray(spec.volumes) ? spec.volumes : []) as Volume[], edit.volumes, 'name');
-    if (edit.mounts) patch.volumeMounts = upsert((Array.isArray(spec.volumeMounts) ? spec.volumeMounts : []) as VolumeMount[], edit.mounts, 'mountPath', samePath);
-    return { target: owner, patchType: 'merge', patch: { spec: patch }, restart: `kubectl rollout restart statefulset/prometheus-${nameOf(owner)} -n ${ns}` };
+    const lists: Record<string, unknown> = {};
+    if (edit.volumes) lists.volumes = upsert((Array.isArray(spec.volumes) ? spec.volumes : []) as Volume[], edit.volumes, 'name');
+    if (edit.mounts) lists.volumeMounts = upsert((Array.isArray(spec.volumeMounts) ? spec.volumeMounts : []) as VolumeMount[], edit.mounts, 'mountPath', samePath);
+    if (Object.keys(lists).length) patch = mergeInto(patch, { spec: lists });
+    return { target: owner, patchType: 'merge', patch, restart: crRestart(owner) };
   }
   const template: Record<string, unknown> = {};
   const metadata: Record<string, unknown> = {};
@@ -98,6 +159,7 @@ export function podEditPatch(pp: PrometheusPod, written: KubeObject, edit: PodEd
     const mounts = edit.mounts.map((m) => ({ ...m, mountPath: existing.find((e) => samePath(e.mountPath, m.mountPath))?.mountPath ?? m.mountPath }));
     spec.containers = [{ name: container, volumeMounts: mounts }];
   }
+  if (edit.sidecarMounts) spec.containers = [...((spec.containers as unknown[] | undefined) ?? []), { name: 'istio-proxy', volumeMounts: edit.sidecarMounts }];
   if (Object.keys(spec).length) template.spec = spec;
   const patch = tplPath.length ? nest(tplPath, template) : template;
   const kind = (owner.kind ?? '').toLowerCase();

@@ -47,11 +47,26 @@ export const MANUAL: Partial<Record<Code, Manual>> = {
   TARGET_DOWN: manual(LIVE),
   SCRAPE_POOL_MISSING: manual('reload Prometheus (POST /-/reload) once the files are there'),
   PROMETHEUS_API_UNREACHABLE: manual(NOT_CONFIGURATION),
+  SCRAPE_CONFIG_INVALID: manual('what a configuration Prometheus refuses to load meant (a duplicate job, an unknown field, a bad regex) is a guess'),
+  SCRAPE_JOB_NO_TARGETS: manual('which targets the relabelling meant to keep is a guess: the finding names the rule that drops them'),
 };
 
 /** Codes with a mechanical fix. */
 export const FIXES: Partial<Record<Code, Recipe>> = { ...PROMETHEUS_FIXES, ...MONITOR_FIXES };
 
-export function fixOf(code: string): Recipe | Manual | undefined {
-  return FIXES[code as Code] ?? MANUAL[code as Code];
+/**
+ * Subject kinds no fix is given for, whatever the code, and why: the monitors.* codes of a raw
+ * scrape job (scheme, tls_config, paths) name fields of Prometheus's own configuration text, which
+ * lives in a ConfigMap or Secret key, an additionalScrapeConfigs Secret, a prometheus.yml, a scraper's
+ * own format, or (live) only in what Prometheus loaded: no object field a patch can set.
+ */
+export const MANUAL_FOR_KIND: Readonly<Record<string, Manual>> = {
+  ScrapeJob: manual("a raw scrape job is text in Prometheus's configuration (a ConfigMap or Secret key, a prometheus.yml, or only what Prometheus loaded), not an object field a patch can set: edit the job as the hint says, then reload Prometheus"),
+};
+
+/** The fix of a finding: the kind's reason when its subject kind has none, else the code's recipe or reason. */
+export function fixOf(code: string, subjectKind?: string): Recipe | Manual | undefined {
+  const recipe = FIXES[code as Code];
+  const forKind = subjectKind === undefined ? undefined : MANUAL_FOR_KIND[subjectKind];
+  return (recipe && forKind) ?? recipe ?? MANUAL[code as Code];
 }

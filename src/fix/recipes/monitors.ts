@@ -6,6 +6,7 @@
 import type { Monitor, MonitorEndpoint, PrometheusResource, Service } from '../../model/k8s.js';
 import { namespaceOf } from '../../model/k8s.js';
 import { normaliseDir, prometheusCertsMount } from '../../model/istio.js';
+import { scraperSelects } from '../../model/scraper.js';
 import { matchesLabels, monitorNamespaces, prometheusSelects } from '../../model/selectors.js';
 import type { JsonPatchOp } from '../patch.js';
 import { DEFAULT_PROM_CERTS, evidenceString, manual, type Manual, type Proposal, type Recipe, type RecipeContext } from './common.js';
@@ -111,20 +112,30 @@ const portNameFix = onEndpoint((e, ctx) => {
   return [{ op: 'replace', path: `${e.pointer}/port`, value: name }];
 });
 
-/** MONITOR_NOT_SELECTED: the labels a Prometheus's selector asks for, when that alone makes it selected. */
+/**
+ * MONITOR_NOT_SELECTED: the labels a scraper's selector asks for, when that alone makes it selected:
+ * a Prometheus or PrometheusAgent's serviceMonitorSelector/podMonitorSelector, or the rules of
+ * another scraper (a VMAgent's serviceScrapeSelector/podScrapeSelector, a target allocator's).
+ */
 function selectLabels(ctx: RecipeContext): Proposal | Manual {
   const monitor = ctx.inv.find(ctx.finding.subject) as Monitor | undefined;
   if (!monitor) return manual('the monitor is not in the inventory');
+  const namespaces = ctx.inv.get('namespaces');
+  const relabel = (labels: Record<string, string>): Monitor => ({ ...monitor, metadata: { ...monitor.metadata, labels: { ...monitor.metadata?.labels, ...labels } } });
+  const plain = (selector: { matchLabels?: Record<string, string>; matchExpressions?: unknown[] } | null | undefined) =>
+    selector && !selector.matchExpressions?.length && Object.keys(selector.matchLabels ?? {}).length ? selector.matchLabels! : undefined;
   const field = monitor.kind === 'PodMonitor' ? 'podMonitorSelector' : 'serviceMonitorSelector';
   for (const prometheus of ctx.inv.get('prometheusResources') ?? []) {
-    const selector = (prometheus as PrometheusResource).spec?.[field] as { matchLabels?: Record<string, string>; matchExpressions?: unknown[] } | undefined;
-    if (!selector || selector.matchExpressions?.length) continue;
-    const labels = selector.matchLabels ?? {};
-    const relabelled: Monitor = { ...monitor, metadata: { ...monitor.metadata, labels: { ...monitor.metadata?.labels, ...labels } } };
-    if (prometheusSelects(prometheus, relabelled, ctx.inv.get('namespaces')).selected === true && Object.keys(labels).length)
-      return { target: monitor, patchType: 'merge', patch: { metadata: { labels } } };
+    const labels = plain((prometheus as PrometheusResource).spec?.[field] as never);
+    if (labels && prometheusSelects(prometheus, relabel(labels), namespaces).selected === true) return { target: monitor, patchType: 'merge', patch: { metadata: { labels } } };
   }
-  return manual("no Prometheus selects it by labels alone: its namespace, a missing selector or a scrape class is the cause (the finding's reasons say which)");
+  for (const selection of (ctx.inv.get('prometheusPods') ?? []).flatMap((pp) => (pp.selection ? [pp.selection] : []))) {
+    for (const rule of selection.rules.filter((r) => r.kinds.includes(monitor.kind ?? ''))) {
+      const labels = plain(rule.selector);
+      if (labels && scraperSelects(selection, relabel(labels), namespaces).selected === true) return { target: monitor, patchType: 'merge', patch: { metadata: { labels } } };
+    }
+  }
+  return manual("no scraper selects it by labels alone: its namespace, a missing selector or a scrape class is the cause (the finding's reasons say which)");
 }
 
 /** MONITOR_TLS_PATH_UNMOUNTED: the field set to the expected path, where it is written (the endpoint, or the scrape class). */

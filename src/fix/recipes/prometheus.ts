@@ -6,9 +6,11 @@ import { parse as parseYaml } from 'yaml';
 import type { PrometheusPod } from '../../model/inventory.js';
 import type { KubeObject, PrometheusResource, Volume } from '../../model/k8s.js';
 import { annotationsOf, labelsOf, nameOf, namespaceOf } from '../../model/k8s.js';
-import { ANNOTATION, LABEL, certsVolumeOf, outputCertsDir, parseUserVolumeMount, prometheusCertsMount } from '../../model/istio.js';
-import { prometheusContainerOf } from '../../model/prometheus.js';
-import { currentAnnotations, editProxyConfig, ownerOf, podEditPatch, setProxyMetadata, type PodEdit } from '../pod-edit.js';
+import { ANNOTATION, LABEL, certsVolumeOf, normaliseDir, outputCertsDir, parseUserVolumeMount, prometheusCertsMount } from '../../model/istio.js';
+import { hasSidecar, prometheusContainerOf } from '../../model/prometheus.js';
+import { scraperSelects } from '../../model/scraper.js';
+import { prometheusSelects } from '../../model/selectors.js';
+import { crOwnerOf, crRestart, currentAnnotations, editProxyConfig, ownerOf, podEditPatch, setProxyMetadata, type PodEdit } from '../pod-edit.js';
 import {
   DEFAULT_CERTS_VOLUME, DEFAULT_OUTPUT_CERTS, DEFAULT_PROM_CERTS, evidenceString, manual, type Manual, type Proposal, type Recipe, type RecipeContext,
 } from './common.js';
@@ -55,12 +57,34 @@ function certsVolumeName(pp: PrometheusPod): string {
 
 const memoryVolume = (name: string): Volume => ({ name, emptyDir: { medium: 'Memory' } });
 
+/**
+ * Where the scraper should mount the certificates: the one folder its jobs already name the files in
+ * (raw jobs it loads, monitors it selects), else the recipe's /etc/prom-certs/. A folder another
+ * volume is mounted at is not taken.
+ */
+function promCertsDir(ctx: RecipeContext, pp: PrometheusPod): string {
+  const files = (tls: { caFile?: string; certFile?: string; keyFile?: string } | undefined) => [tls?.caFile, tls?.certFile, tls?.keyFile].filter((f): f is string => typeof f === 'string' && f.startsWith('/'));
+  const same = (other: PrometheusPod | undefined) => other !== undefined && other.subject === pp.subject;
+  const paths = (ctx.inv.get('scrapeConfigs') ?? []).flatMap((source) => source.jobs.filter((j) => same(j.scraper)).flatMap((j) => files(j.job.tls)));
+  const namespaces = ctx.inv.get('namespaces');
+  for (const monitor of [...(ctx.inv.get('serviceMonitors') ?? []), ...(ctx.inv.get('podMonitors') ?? [])]) {
+    const selected = pp.resource ? prometheusSelects(pp.resource, monitor, namespaces).selected : pp.selection ? scraperSelects(pp.selection, monitor, namespaces).selected : false;
+    if (selected !== true) continue;
+    for (const e of [...(monitor.spec?.endpoints ?? []), ...(monitor.spec?.podMetricsEndpoints ?? [])]) paths.push(...files(e.tlsConfig as never));
+  }
+  const dirs = new Set(paths.map((p) => normaliseDir(p.slice(0, p.lastIndexOf('/')) || '/')));
+  const [dir] = [...dirs];
+  const prom = pp.pod.spec?.containers?.find((c) => c.name === pp.prometheusContainer);
+  const taken = (prom?.volumeMounts ?? []).some((m) => m.mountPath && normaliseDir(m.mountPath) === dir);
+  return dirs.size === 1 && dir && dir !== '/' && !taken ? dir : DEFAULT_PROM_CERTS;
+}
+
 /** What the sidecar needs beside the annotation for the recipe to hold: the volume, and Prometheus's mount of it. */
-function plumbing(pp: PrometheusPod, volume: string): Pick<PodEdit, 'volumes' | 'mounts'> {
+function plumbing(ctx: RecipeContext, pp: PrometheusPod, volume: string): Pick<PodEdit, 'volumes' | 'mounts'> {
   const out: Pick<PodEdit, 'volumes' | 'mounts'> = {};
   if (!pp.pod.spec?.volumes?.some((v) => v.name === volume)) out.volumes = [memoryVolume(volume)];
   const prom = pp.pod.spec?.containers?.find((c) => c.name === pp.prometheusContainer);
-  if (!prom?.volumeMounts?.some((m) => m.name === volume && !m.subPath)) out.mounts = [{ name: volume, mountPath: DEFAULT_PROM_CERTS }];
+  if (!prom?.volumeMounts?.some((m) => m.name === volume && !m.subPath)) out.mounts = [{ name: volume, mountPath: promCertsDir(ctx, pp) }];
   return out;
 }
 
@@ -143,8 +167,9 @@ function moveToPods(ctx: RecipeContext): Proposal | Manual {
   const metadata = { annotations: drop(removed.annotations), labels: drop(removed.labels) };
   const podMetadata = { annotations: drop(moved.annotations), labels: drop(moved.labels) };
   const ns = namespaceOf(object);
-  if (object.kind === 'Prometheus')
-    return { target: object, patchType: 'merge', patch: JSON.parse(JSON.stringify({ metadata, spec: { podMetadata } })), restart: `kubectl rollout restart statefulset/prometheus-${nameOf(object)} -n ${ns}` };
+  // the operators' resources with a spec.podMetadata (an OpenTelemetryCollector's own metadata reaches its pods)
+  if (['Prometheus', 'PrometheusAgent', 'VMAgent'].includes(object.kind ?? ''))
+    return { target: object, patchType: 'merge', patch: JSON.parse(JSON.stringify({ metadata, spec: { podMetadata } })), restart: crRestart(object) };
   if (object.kind === 'CronJob' || object.kind === 'Pod') return manual(`a ${object.kind}'s pods take their metadata from its template: move the keys there`);
   return {
     target: object, patchType: 'strategic',
@@ -153,7 +178,82 @@ function moveToPods(ctx: RecipeContext): Proposal | Manual {
   };
 }
 
+/** USER_VOLUME_MOUNT_READONLY: the sidecar's mount of the volume made writable, where it is declared. */
+const writableMount = onPod((c, ctx) => {
+  const volume = evidenceString(ctx.finding, 'volume');
+  const mountPath = evidenceString(ctx.finding, 'mountPath');
+  if (!volume || !mountPath) return manual('the volume or its mount is unknown');
+  if (evidenceString(ctx.finding, 'declaredIn') === 'istio-proxy') {
+    if (crOwnerOf(c.owner)) return manual(`the hand-written istio-proxy is in the ${c.owner.kind}'s spec.containers: drop readOnly from its mount there`);
+    // a strategic merge of the mount (merge key mountPath, as written) sets only readOnly
+    return { sidecarMounts: [{ name: volume, mountPath, readOnly: false }] };
+  }
+  const text = currentAnnotations(c.pp, c.written)[ANNOTATION.userVolumeMount];
+  let value: unknown;
+  try {
+    value = JSON.parse(text ?? '');
+  } catch {
+    return manual('the annotation does not parse (USER_VOLUME_MOUNT_INVALID): fix it first');
+  }
+  const writable = (m: unknown) => (isMap(m) ? Object.fromEntries(Object.entries(m).filter(([k]) => k !== 'readOnly')) : m);
+  const fixed = Array.isArray(value) ? value.map((m) => (isMap(m) && m.name === volume ? writable(m) : m))
+    : isMap(value) ? Object.fromEntries(Object.entries(value).map(([k, m]) => [k, k === volume ? writable(m) : m])) : undefined;
+  if (fixed === undefined) return manual('the annotation is not a list or map of mounts');
+  return { annotations: { [ANNOTATION.userVolumeMount]: JSON.stringify(fixed) } };
+});
+
+/** PROXY_CONFIG_FIELD_DROPPED: top-level keys written as proxyMetadata variables (UPPER_CASE) moved under proxyMetadata. */
+const moveToProxyMetadata = (ctx: RecipeContext): Proposal | Manual => {
+  const keys = Array.isArray(ctx.finding.evidence.keys) ? (ctx.finding.evidence.keys as string[]) : [];
+  const guessed = keys.filter((k) => !/^[A-Z][A-Z0-9_]*$/.test(k));
+  if (!keys.length || guessed.length) return manual(`which field ${guessed.join(', ') || 'was'} meant is a guess: a misspelling or a field of another Istio version`);
+  let clash: string | undefined;
+  const recipe = proxyConfigEdit((config) => {
+    const pm = isMap(config.proxyMetadata) ? config.proxyMetadata : {};
+    for (const key of keys) {
+      if (key in pm && String(pm[key]) !== String(config[key])) clash = key;
+      setProxyMetadata(config, key, String(config[key] ?? ''));
+      delete config[key];
+    }
+  });
+  const proposal = recipe(ctx);
+  return clash ? manual(`proxyMetadata already sets ${clash} to another value: which one is meant is for the user to say`) : proposal;
+};
+
+/**
+ * LEGACY_ISTIO_SECRET: the recipe of Istio ≥ 1.5 in place of the Secret Citadel wrote: the volume
+ * becomes a memory emptyDir the sidecar writes OUTPUT_CERTS into (userVolumeMount, proxyMetadata,
+ * merged with what is there), Prometheus keeps reading it where it mounts it, its own traffic leaves
+ * the sidecar alone, and the pod gets the sidecar if it was kept from it by its own label or annotation.
+ */
+const recipeInsteadOfSecret = onPod((c, ctx) => {
+  const volume = evidenceString(ctx.finding, 'volume');
+  if (!volume) return manual('the volume name is unknown');
+  const current = currentAnnotations(c.pp, c.written);
+  const proxyConfig = editProxyConfig(current, (config) => setProxyMetadata(config, 'OUTPUT_CERTS', DEFAULT_OUTPUT_CERTS));
+  if (proxyConfig === undefined) return manual('proxy.istio.io/config does not parse (PROXY_CONFIG_INVALID): fix it first');
+  const edit: PodEdit = {
+    annotations: {
+      [ANNOTATION.proxyConfig]: proxyConfig,
+      [ANNOTATION.userVolumeMount]: JSON.stringify([{ name: volume, mountPath: DEFAULT_OUTPUT_CERTS }]),
+      [ANNOTATION.includeOutbound]: '',
+      [ANNOTATION.includeInbound]: '',
+    },
+    volumes: [memoryVolume(volume)],
+  };
+  const prom = c.pp.pod.spec?.containers?.find((x) => x.name === c.pp.prometheusContainer);
+  if (!prom?.volumeMounts?.some((m) => m.name === volume && !m.subPath)) edit.mounts = [{ name: volume, mountPath: promCertsDir(ctx, c.pp) }];
+  if (!hasSidecar(c.pp.pod.spec)) {
+    if (annotationsOf(c.pp.pod)[ANNOTATION.inject] === 'false') edit.annotations![ANNOTATION.inject] = null;
+    if (labelsOf(c.pp.pod)[LABEL.inject] !== 'true') edit.labels = { [LABEL.inject]: 'true' };
+  }
+  return edit;
+});
+
 export const PROMETHEUS_FIXES = {
+  LEGACY_ISTIO_SECRET: recipeInsteadOfSecret,
+  USER_VOLUME_MOUNT_READONLY: writableMount,
+  PROXY_CONFIG_FIELD_DROPPED: moveToProxyMetadata,
   ANNOTATIONS_NOT_ON_POD: moveToPods,
   SIDECAR_NOT_INJECTED: onPod((c, ctx) => {
     const cause = ctx.finding.evidence.cause;
@@ -175,10 +275,10 @@ export const PROMETHEUS_FIXES = {
     if (!mountPath) return manual('the sidecar mount path is unknown');
     return proxyConfigEdit((config) => setProxyMetadata(config, 'OUTPUT_CERTS', mountPath))(ctx);
   },
-  USER_VOLUME_MOUNT_MISSING: onPod((c) => {
+  USER_VOLUME_MOUNT_MISSING: onPod((c, ctx) => {
     const volume = certsVolumeName(c.pp);
     const mountPath = outputCertsDir(c.pp.pod) ?? DEFAULT_OUTPUT_CERTS;
-    return { annotations: { [ANNOTATION.userVolumeMount]: JSON.stringify([{ name: volume, mountPath }]) }, ...plumbing(c.pp, volume) };
+    return { annotations: { [ANNOTATION.userVolumeMount]: JSON.stringify([{ name: volume, mountPath }]) }, ...plumbing(ctx, c.pp, volume) };
   }),
   USER_VOLUME_MOUNT_INVALID: onPod((c) => {
     const text = currentAnnotations(c.pp, c.written)[ANNOTATION.userVolumeMount] ?? '';
@@ -197,14 +297,17 @@ export const PROMETHEUS_FIXES = {
     const volume = evidenceString(ctx.finding, 'volume');
     if (!volume) return manual('the volume name is unknown');
     const existing = prometheusCertsMount(c.pp.pod, c.pp.prometheusContainer);
-    return { mounts: [{ name: volume, mountPath: existing?.mountPath ?? DEFAULT_PROM_CERTS }] };
+    return { mounts: [{ name: volume, mountPath: existing?.mountPath ?? promCertsDir(ctx, c.pp) }] };
   }),
   OUTBOUND_CAPTURED: onPod(() => ({ annotations: { [ANNOTATION.includeOutbound]: '' } })),
   INBOUND_CAPTURED: onPod(() => ({ annotations: { [ANNOTATION.includeInbound]: '' } })),
   PROMETHEUS_RBAC_MISSING: rbacFix,
   FS_ACCESS_DENIED: (ctx) => {
+    // Prometheus, PrometheusAgent and VMAgent say it in spec.arbitraryFSAccessThroughSMs; Alloy in its configuration text
+    if (evidenceString(ctx.finding, 'scraper') === 'Alloy')
+      return manual(`the rule is in Alloy's configuration (${evidenceString(ctx.finding, 'where') ?? 'its prometheus.operator components'}), text in a ConfigMap, not an object field a patch can set`);
     const prometheus = ctx.inv.find(ctx.finding.subject) as PrometheusResource | undefined;
-    if (!prometheus) return manual('the Prometheus resource is not in the inventory');
+    if (!prometheus || !['Prometheus', 'PrometheusAgent', 'VMAgent'].includes(prometheus.kind ?? '')) return manual('the resource that sets arbitraryFSAccessThroughSMs is not in the inventory');
     return { target: prometheus, patchType: 'merge', patch: { spec: { arbitraryFSAccessThroughSMs: { deny: false } } } };
   },
 } satisfies Record<string, Recipe>;
