@@ -1,7 +1,8 @@
 import { defineCheck } from '../../src/core/check.js';
 import type { KubeObject } from '../../src/model/k8s.js';
 import { MONITOR_API_VERSION, validateMonitor } from '../../src/model/monitor-schema.js';
-import { validateVMMonitor } from '../../src/model/vm-monitor-schema.js';
+import { validateCollector } from '../../src/model/otel-collector-schema.js';
+import { validateVM } from '../../src/model/vm-monitor-schema.js';
 import { isMonitorKind, type MonitorKind } from '../../src/model/selectors.js';
 import { loadMonitors } from './endpoints.js';
 
@@ -19,20 +20,25 @@ function intendedMonitorKind(object: KubeObject): MonitorKind | undefined {
 
 export default defineCheck({
   id: 'monitors.schema',
-  title: "ServiceMonitors and PodMonitors pass the operator's CRD schema",
+  title: "Monitors, VMAgents and OpenTelemetryCollectors pass their operators' CRD schemas",
   category: 'monitors',
   codes: ['MONITOR_INVALID'],
   needs: [],
   uses: ['serviceMonitors', 'podMonitors', 'objects'],
   async run(ctx) {
-    const misspelt = ((await ctx.tryGet('objects')) ?? []).flatMap((object) => {
+    const objects = (await ctx.tryGet('objects')) ?? [];
+    const misspelt = objects.flatMap((object) => {
       const kind = intendedMonitorKind(object);
       return kind ? [{ object, kind }] : [];
     });
     const monitors = (await loadMonitors(ctx)).map((object) => ({ object, kind: object.kind as MonitorKind }));
-    for (const { object, kind } of [...monitors, ...misspelt]) {
-      const k = kind as string;
-      const errors = k === 'VMServiceScrape' || k === 'VMPodScrape' ? validateVMMonitor(k, ctx.asWritten(object)) : validateMonitor(kind, ctx.asWritten(object));
+    // the scrapers whose resources decide which monitors are read and which pod reads them
+    const scrapers = objects.filter((o) => o.kind === 'VMAgent' || o.kind === 'OpenTelemetryCollector');
+    for (const { object, kind } of [...monitors, ...misspelt, ...scrapers.map((object) => ({ object, kind: object.kind as string }))]) {
+      const written = ctx.asWritten(object);
+      const errors = kind === 'VMServiceScrape' || kind === 'VMPodScrape' || kind === 'VMAgent' ? validateVM(kind, written)
+        : kind === 'OpenTelemetryCollector' ? validateCollector(written)
+        : validateMonitor(kind as MonitorKind, written);
       if (errors.length) ctx.report('MONITOR_INVALID', { errors }, { subject: ctx.subjectOf(object) });
     }
   },
