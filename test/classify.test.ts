@@ -91,7 +91,7 @@ const WORDINGS: [string, string, string[]][] = [
  * (open-telemetry/opentelemetry-collector#12018). [text, first cause, other causes it must name]
  */
 const OTHER_SCRAPERS: [string, string, string[]][] = [
-  // vmagent ≥ v1.86 (net/http): its own prefix before Go's
+  // vmagent with the net/http client: its own prefix before Go's
   ['cannot perform request to "https://10.4.0.7:8080/metrics": Get "https://10.4.0.7:8080/metrics": remote error: tls: bad certificate', 'ROOT_MISMATCH', ['CLIENT_CERT_REJECTED']],
   ['cannot perform request to "https://10.4.0.7:8080/metrics": Get "https://10.4.0.7:8080/metrics": EOF', 'MONITOR_TLS_ON_PLAINTEXT', ['CLIENT_CERT_REJECTED']],
   ['cannot perform request to "http://10.4.0.7:8080/metrics": Get "http://10.4.0.7:8080/metrics": read tcp 10.4.0.9:51234->10.4.0.7:8080: read: connection reset by peer', 'MONITOR_SCHEME_HTTP_ON_STRICT', ['SCRAPE_CONNECTION_CLOSED']],
@@ -99,7 +99,7 @@ const OTHER_SCRAPERS: [string, string, string[]][] = [
   ['unexpected status code returned when scraping "https://10.4.0.7:8080/metrics": 403; expecting 200; response body: "RBAC: access denied"', 'SCRAPE_HTTP_ERROR', ['IDENTITY_MISMATCH']],
   ['unexpected status code returned when scraping "https://10.4.0.7:8080/metrics": 503; expecting 200; response body: "upstream connect error or disconnect/reset before headers"', 'SCRAPE_HTTP_ERROR', ['OUTBOUND_CAPTURED']],
   ['cannot read data from https://192.168.4.3:10250/metrics: context deadline exceeded (Client.Timeout or context cancellation while reading body)', 'TARGET_TIMEOUT', []],
-  // vmagent before v1.86 (fasthttp)
+  // older vmagent releases (fasthttp client)
   ['error when scraping "https://172.16.0.74:2379/metrics": remote error: tls: bad certificate', 'ROOT_MISMATCH', ['CLIENT_CERT_REJECTED']],
   ['error when scraping "https://10.4.0.7:8080/metrics" with timeout 10s: timeout', 'TARGET_TIMEOUT', []],
   ['error when scraping "http://10.4.0.7:8080/metrics": the server closed connection before returning the first response byte. Make sure the server returns \'Connection: close\' response header before closing the connection', 'MONITOR_SCHEME_HTTP_ON_STRICT', ['SCRAPE_CONNECTION_CLOSED']],

@@ -25,7 +25,7 @@ describe('asm-prom explain', () => {
 
   it.each([
     ['vmagent', 'unexpected status code returned when scraping "https://10.4.0.7:8080/metrics": 403; expecting 200; response body: "RBAC: access denied"', 'SCRAPE_HTTP_ERROR'],
-    ['vmagent before v1.86', 'error when scraping "http://10.4.0.7:8080/metrics" with timeout 10s: timeout', 'TARGET_TIMEOUT'],
+    ['older vmagent (fasthttp)', 'error when scraping "http://10.4.0.7:8080/metrics" with timeout 10s: timeout', 'TARGET_TIMEOUT'],
     ['Alloy', 'serviceMonitor shop/shop endpoint 0 uses tlsConfig.certFile, which is disallowed because allow_arbitrary_file_access is false; use tlsConfig.cert instead', 'FS_ACCESS_DENIED'],
     ['the OpenTelemetry collector', 'warn internal/transaction.go:129 Failed to scrape Prometheus endpoint {"kind": "receiver", "name": "prometheus"}', 'MONITOR_TLS_PATH_UNMOUNTED'],
   ])("names the cause of %s's wording first", async (_scraper, text, first) => {

@@ -5,7 +5,7 @@
  * measured), across prometheus/common versions, with or without Go's `Get "<url>": ` prefix.
  * The other scrapers' wordings (docs/scrapers.md, "Error texts", with their sources): vmagent's own
  * HTTP client (`cannot perform request to "<url>": `, `unexpected status code returned when
- * scraping`, `error when scraping "<url>"` before v1.86), its TLS file errors, the VictoriaMetrics
+ * scraping`, `error when scraping "<url>"` from its older fasthttp client), its TLS file errors, the VictoriaMetrics
  * operator's, Alloy's and the OpenTelemetry target allocator's file-access refusals, and the
  * collector's reasonless `Failed to scrape Prometheus endpoint`. Alloy and the collector scrape with
  * Prometheus's own code, so their lastError is Prometheus's. A pasted log line is reduced to its
@@ -65,7 +65,7 @@ const NOT_TLS: readonly Cause[] = [
 ];
 
 // Wordings whose meaning depends on the scheme of the scrape: one pattern, a rule per scheme.
-// fasthttp's wording (vmagent before v1.86) of a connection closed before any answer
+// fasthttp's wording (older vmagent releases) of a connection closed before any answer
 const BARE_EOF = /(?:^|: )EOF$|the server closed connection before returning the first response byte/i;
 const RESET = /connection reset by peer|broken pipe/i;
 
@@ -235,7 +235,7 @@ const GET_PREFIX = /^\s*(?:Get|Post|Head)\s+"?([a-z][a-z0-9+.-]*):\/\/[^\s"]*"?:
 /**
  * vmagent's prefixes (lib/promscrape/client.go): `cannot perform request to "<url>": ` before Go's
  * own, `cannot read data from <url>: `, `unexpected status code returned when scraping "<url>": `
- * (said here as Prometheus says it, `server returned HTTP status `), and before v1.86 (fasthttp)
+ * (said here as Prometheus says it, `server returned HTTP status `), and older releases (fasthttp client)
  * `error when scraping "<url>": ` or `… with timeout 10s: ` (then the rest is `timeout`).
  */
 const VMAGENT_PREFIX = /^\s*(?:cannot perform request to|cannot read data from|error when scraping|(unexpected status code returned when scraping))\s+"?([a-z][a-z0-9+.-]*):\/\/[^\s"]*"?(?: with timeout \S+)?:\s*/i;
