@@ -41,6 +41,11 @@ export const labelSelector = strictObject({
   matchLabels: mapOf(string),
 });
 
+/** Pod pieces the scrapers' resources carry (VMAgent, OpenTelemetryCollector): mounts strictly, containers and volumes by name. */
+export const volumeMount = strictObject({ name: string, mountPath: string, readOnly: boolean, subPath: string, subPathExpr: string, mountPropagation: string, recursiveReadOnly: string }, ['mountPath', 'name']);
+export const containerPatch: Schema = { type: 'object', properties: { name: string, volumeMounts: arrayOf(volumeMount) }, required: ['name'] };
+export const namedVolume: Schema = { type: 'object', properties: { name: string }, required: ['name'] };
+
 /** The TLS settings of an endpoint. A PodMonitor's cannot name files: only Secrets and ConfigMaps. */
 function tlsConfig(kind: MonitorKind): Schema {
   const files: Record<string, Schema> = kind === 'ServiceMonitor' ? { caFile: string, certFile: string, keyFile: string } : {};

@@ -10,30 +10,27 @@
  */
 import type { ValidateFunction } from 'ajv';
 import {
-  arrayOf, boolean, integer, labelSelector, lazyValidators, mapOf, oneOfStrings, opaque, resourceSchema, schemaErrors, strictObject,
-  string, type Schema,
+  arrayOf, boolean, containerPatch, integer, labelSelector, lazyValidators, mapOf, namedVolume, oneOfStrings, opaque, resourceSchema,
+  schemaErrors, strictObject, string, volumeMount, type Schema,
 } from './monitor-schema.js';
 
 export type CollectorVersion = 'v1beta1' | 'v1alpha1';
 export const COLLECTOR_GROUP = 'opentelemetry.io';
 
-const volumeMount = strictObject({ name: string, mountPath: string, readOnly: boolean, subPath: string, subPathExpr: string, mountPropagation: string, recursiveReadOnly: string }, ['mountPath', 'name']);
-const container: Schema = { type: 'object', properties: { name: string, volumeMounts: arrayOf(volumeMount) }, required: ['name'] };
-const volume: Schema = { type: 'object', properties: { name: string }, required: ['name'] };
 
 /** The fields both versions share, asm-prom's reading strictly, the rest by type. */
 function commonSpec(version: CollectorVersion): Record<string, Schema> {
   return {
     mode: oneOfStrings('daemonset', 'deployment', 'sidecar', 'statefulset'),
     image: string,
-    volumes: arrayOf(volume),
+    volumes: arrayOf(namedVolume),
     volumeMounts: arrayOf(volumeMount),
     podAnnotations: mapOf(string),
     serviceAccount: string,
     securityContext: opaque('object'),
     podSecurityContext: opaque('object'),
-    additionalContainers: arrayOf(container),
-    initContainers: arrayOf(container),
+    additionalContainers: arrayOf(containerPatch),
+    initContainers: arrayOf(containerPatch),
     targetAllocator: targetAllocator(version),
     managementState: oneOfStrings('managed', 'unmanaged'),
     upgradeStrategy: oneOfStrings('automatic', 'none'),

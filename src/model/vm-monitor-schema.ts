@@ -12,8 +12,8 @@
  */
 import type { ValidateFunction } from 'ajv';
 import {
-  arrayOf, boolean, integer, intOrString, keySelector, labelSelector, lazyValidators, mapOf, oneOfStrings, opaque, resourceSchema,
-  schemaErrors, secretOrConfigMap, strictObject, string, type Schema,
+  arrayOf, boolean, containerPatch, integer, intOrString, keySelector, labelSelector, lazyValidators, mapOf, namedVolume, oneOfStrings,
+  opaque, resourceSchema, schemaErrors, secretOrConfigMap, strictObject, string, volumeMount, type Schema,
 } from './monitor-schema.js';
 
 export const VM_API_VERSION = 'operator.victoriametrics.com/v1beta1';
@@ -57,19 +57,17 @@ function monitorSpec(kind: VMMonitorKind): Schema {
   }, [kind === 'VMServiceScrape' ? 'endpoints' : 'podMetricsEndpoints']);
 }
 
-const volumeMount = strictObject({ name: string, mountPath: string, readOnly: boolean, subPath: string, subPathExpr: string, mountPropagation: string, recursiveReadOnly: string }, ['mountPath', 'name']);
-/** A container patch: the operator merges it by name; asm-prom reads its mounts. */
-const container: Schema = { type: 'object', properties: { name: string, volumeMounts: arrayOf(volumeMount) }, required: ['name'] };
 
 /** VMAgentSpec: every field of the CRD, typed; the selection, the pod and the file-access rule strictly. */
 const vmAgentSpec = strictObject({
   // what asm-prom reads
   image: strictObject({ repository: string, tag: string, pullPolicy: string }),
   podMetadata: strictObject({ name: string, labels: mapOf(string), annotations: mapOf(string) }),
-  volumes: arrayOf({ type: 'object', properties: { name: string }, required: ['name'] }),
+  volumes: arrayOf(namedVolume),
   volumeMounts: arrayOf(volumeMount),
-  containers: arrayOf(container),
-  initContainers: arrayOf(container),
+  // container patches: the operator merges them by name; asm-prom reads their mounts
+  containers: arrayOf(containerPatch),
+  initContainers: arrayOf(containerPatch),
   serviceAccountName: string,
   securityContext: opaque('object'),
   selectAllByDefault: boolean,
