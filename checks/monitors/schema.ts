@@ -36,10 +36,15 @@ export default defineCheck({
     const scrapers = objects.filter((o) => o.kind === 'VMAgent' || o.kind === 'OpenTelemetryCollector');
     for (const { object, kind } of [...monitors, ...misspelt, ...scrapers.map((object) => ({ object, kind: object.kind as string }))]) {
       const written = ctx.asWritten(object);
-      const errors = kind === 'VMServiceScrape' || kind === 'VMPodScrape' || kind === 'VMAgent' ? validateVM(kind, written)
+      const subject = ctx.subjectOf(object);
+      const otherOperator = kind === 'VMServiceScrape' || kind === 'VMPodScrape' || kind === 'VMAgent' || kind === 'OpenTelemetryCollector';
+      let errors = kind === 'VMServiceScrape' || kind === 'VMPodScrape' || kind === 'VMAgent' ? validateVM(kind, written)
         : kind === 'OpenTelemetryCollector' ? validateCollector(written)
         : validateMonitor(kind as MonitorKind, written);
-      if (errors.length) ctx.report('MONITOR_INVALID', { errors }, { subject: ctx.subjectOf(object) });
+      // A live object has passed the installed CRD, which prunes unknown fields: a field asm-prom's
+      // subset of these fast-moving CRDs does not know is a newer operator's, not a typo.
+      if (otherOperator && subject.file === undefined) errors = errors.filter((e) => !e.includes(': unknown field'));
+      if (errors.length) ctx.report('MONITOR_INVALID', { errors }, { subject });
     }
   },
 });
