@@ -87,15 +87,53 @@ const WORDINGS: [string, string, string[]][] = [
   ['"GET /metrics HTTP/1.1" 503 UF upstream_reset_before_response_started{connection_failure,delayed_connect_error:_111}', 'SCRAPE_HTTP_ERROR', []],
 ];
 
+/**
+ * The other scrapers' wordings (docs/scrapers.md, "Error texts"): vmagent's client and TLS files
+ * (VictoriaMetrics lib/promscrape/client.go, lib/promauth/config.go; the texts of
+ * VictoriaMetrics/VictoriaMetrics#470 and VictoriaMetrics/helm-charts#1855), the VictoriaMetrics
+ * operator's, Alloy's and the target allocator's file-access refusals, and the collector's log lines
+ * (open-telemetry/opentelemetry-collector#12018). [text, first cause, other causes it must name]
+ */
+const OTHER_SCRAPERS: [string, string, string[]][] = [
+  // vmagent with the net/http client: its own prefix before Go's
+  ['cannot perform request to "https://10.4.0.7:8080/metrics": Get "https://10.4.0.7:8080/metrics": remote error: tls: bad certificate', 'ROOT_MISMATCH', ['CLIENT_CERT_REJECTED']],
+  ['cannot perform request to "https://10.4.0.7:8080/metrics": Get "https://10.4.0.7:8080/metrics": EOF', 'MONITOR_TLS_ON_PLAINTEXT', ['CLIENT_CERT_REJECTED']],
+  ['cannot perform request to "http://10.4.0.7:8080/metrics": Get "http://10.4.0.7:8080/metrics": read tcp 10.4.0.9:51234->10.4.0.7:8080: read: connection reset by peer', 'MONITOR_SCHEME_HTTP_ON_STRICT', ['SCRAPE_CONNECTION_CLOSED']],
+  ['cannot perform request to "https://10.4.0.7:8080/metrics": Get "https://10.4.0.7:8080/metrics": tls: failed to verify certificate: x509: certificate signed by unknown authority', 'MONITOR_VERIFY_SPIFFE', ['PEER_CERT_UNTRUSTED']],
+  ['unexpected status code returned when scraping "https://10.4.0.7:8080/metrics": 403; expecting 200; response body: "RBAC: access denied"', 'SCRAPE_HTTP_ERROR', ['IDENTITY_MISMATCH']],
+  ['unexpected status code returned when scraping "https://10.4.0.7:8080/metrics": 503; expecting 200; response body: "upstream connect error or disconnect/reset before headers"', 'SCRAPE_HTTP_ERROR', ['OUTBOUND_CAPTURED']],
+  ['cannot read data from https://192.168.4.3:10250/metrics: context deadline exceeded (Client.Timeout or context cancellation while reading body)', 'TARGET_TIMEOUT', []],
+  // older vmagent releases (fasthttp client)
+  ['error when scraping "https://172.16.0.74:2379/metrics": remote error: tls: bad certificate', 'ROOT_MISMATCH', ['CLIENT_CERT_REJECTED']],
+  ['error when scraping "https://10.4.0.7:8080/metrics" with timeout 10s: timeout', 'TARGET_TIMEOUT', []],
+  ['error when scraping "http://10.4.0.7:8080/metrics": the server closed connection before returning the first response byte. Make sure the server returns \'Connection: close\' response header before closing the connection', 'MONITOR_SCHEME_HTTP_ON_STRICT', ['SCRAPE_CONNECTION_CLOSED']],
+  // vmagent's TLS files (re-read at each handshake)
+  ['cannot perform request to "https://10.4.0.7:8080/metrics": Get "https://10.4.0.7:8080/metrics": cannot read TLS certificate from "/etc/istio-certs/cert-chain.pem": open /etc/istio-certs/cert-chain.pem: no such file or directory', 'CERT_FILE_MISSING', ['STARTUP_RACE', 'CERTS_NOT_MOUNTED']],
+  ['cannot read `ca_file`: open /etc/istio-certs/root-cert.pem: permission denied', 'CERT_FILE_UNREADABLE', []],
+  ['cannot parse data read from `ca_file` "/etc/istio-certs/root-cert.pem"', 'CERT_PARSE_ERROR', ['CERT_FILE_MISSING']],
+  ['cannot load TLS certificate from `cert_file`="/etc/istio-certs/cert-chain.pem", `key_file`="/etc/istio-certs/key.pem": tls: private key does not match public key', 'KEY_MISMATCH', []],
+  // vmagent's log line, and the VictoriaMetrics operator's status of a skipped VMServiceScrape
+  ['2024-12-13T01:04:26.409Z warn VictoriaMetrics/lib/promscrape/scrapework.go:383 cannot scrape target "https://192.168.4.3:10250/metrics" ({instance="boreas",job="kubelet"}) 1 out of 4 times during -promscrape.suppressScrapeErrorsDelay=0s; the last error: cannot read data from https://192.168.4.3:10250/metrics: context deadline exceeded (Client.Timeout or context cancellation while reading body)', 'TARGET_TIMEOUT', []],
+  ['VictoriaMetrics/lib/promscrape/scrapework.go:175 error when scraping "https://172.16.0.7:2379/metrics" from job "kubernetes-etcd" with labels {instance="172.16.0.7:2379", job="kubernetes-etcd"}: error when scraping "https://172.16.0.7:2379/metrics": remote error: tls: bad certificate', 'ROOT_MISMATCH', []],
+  ['tlsConfig.caFile, tlsConfig.certFile, tlsConfig.keyFile are prohibited', 'FS_ACCESS_DENIED', []],
+  // Alloy: Prometheus's texts in its targets, its own file-access refusal, its debug log line
+  ['serviceMonitor shop/shop endpoint 0 uses tlsConfig.caFile, which is disallowed because allow_arbitrary_file_access is false; use tlsConfig.ca instead', 'FS_ACCESS_DENIED', []],
+  ['level=debug msg="Scrape failed" component_id=prometheus.scrape.shop scrape_pool=prometheus.scrape.shop target=http://10.4.0.7:8080/metrics err="Get \\"http://10.4.0.7:8080/metrics\\": EOF"', 'MONITOR_SCHEME_HTTP_ON_STRICT', []],
+  // The OpenTelemetry collector: the reasonless warning, its debug line, the target allocator's refusal
+  ['2025-01-05T19:40:04.672Z warn internal/transaction.go:129 Failed to scrape Prometheus endpoint {"kind": "receiver", "name": "prometheus", "data_type": "metrics", "scrape_timestamp": 1736106004668, "target_labels": "{__name__=\\"up\\", instance=\\"10.244.15.227:10250\\", job=\\"kubelet\\"}"}', 'MONITOR_TLS_PATH_UNMOUNTED', ['CERT_FILE_MISSING', 'CLIENT_CERT_REJECTED']],
+  ['debug scrape/scrape.go:1331 Scrape failed {"kind": "receiver", "name": "prometheus", "scrape_pool": "serviceMonitor/shop/shop/0", "target": "https://10.4.0.7:8080/metrics", "err": "Get \\"https://10.4.0.7:8080/metrics\\": remote error: tls: certificate required"}', 'MONITOR_TLS_FILES_MISSING', ['CLIENT_CERT_REJECTED']],
+  ['warn dropping scrape config that references arbitrary file path {"job": "serviceMonitor/shop/shop/0", "reason": "tls_config.ca_file: /etc/prom-certs/root-cert.pem"}', 'FS_ACCESS_DENIED', []],
+];
+
 describe('classifyLastError', () => {
-  it.each(WORDINGS)('%s', (text, first, others) => {
+  it.each([...WORDINGS, ...OTHER_SCRAPERS])('%s', (text, first, others) => {
     const codes = classifyLastError(text).map((c) => c.code);
     expect(codes[0]).toBe(first);
     for (const other of others) expect(codes).toContain(other);
   });
 
   it('names only catalogue codes, once each, each with a one-line why', () => {
-    for (const [text] of WORDINGS) {
+    for (const [text] of [...WORDINGS, ...OTHER_SCRAPERS]) {
       const causes = classifyLastError(text);
       expect(new Set(causes.map((c) => c.code)).size).toBe(causes.length);
       for (const cause of causes) {
@@ -137,6 +175,10 @@ describe('stripRequestPrefix', () => {
     ['Get https://10.0.0.1:8443/metrics: EOF', 'EOF', 'https'],
     ['Get "http://[::1]:9090/metrics?x=1": unexpected EOF', 'unexpected EOF', 'http'],
     ['  EOF  ', 'EOF', undefined],
+    ['cannot perform request to "https://10.0.0.1:8443/metrics": Get "https://10.0.0.1:8443/metrics": EOF', 'EOF', 'https'],
+    ['error when scraping "http://10.0.0.1:8443/metrics" with timeout 10s: timeout', 'timeout', 'http'],
+    ['unexpected status code returned when scraping "https://10.0.0.1/metrics": 404; expecting 200; response body: ""', 'server returned HTTP status 404; expecting 200; response body: ""', 'https'],
+    ['msg="Scrape failed" err="Get \\"http://10.0.0.1/metrics\\": EOF" target=x', 'EOF', 'http'],
   ])('%s', (text, rest, scheme) => {
     expect(stripRequestPrefix(text)).toEqual({ rest, ...(scheme ? { scheme } : {}) });
   });

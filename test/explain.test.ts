@@ -23,6 +23,17 @@ describe('asm-prom explain', () => {
     expect(stdout).toMatch(/1\. MONITOR_SCHEME_HTTP_ON_STRICT .*\n\s+asm-prom explain MONITOR_SCHEME_HTTP_ON_STRICT\n/);
   });
 
+  it.each([
+    ['vmagent', 'unexpected status code returned when scraping "https://10.4.0.7:8080/metrics": 403; expecting 200; response body: "RBAC: access denied"', 'SCRAPE_HTTP_ERROR'],
+    ['older vmagent (fasthttp)', 'error when scraping "http://10.4.0.7:8080/metrics" with timeout 10s: timeout', 'TARGET_TIMEOUT'],
+    ['Alloy', 'serviceMonitor shop/shop endpoint 0 uses tlsConfig.certFile, which is disallowed because allow_arbitrary_file_access is false; use tlsConfig.cert instead', 'FS_ACCESS_DENIED'],
+    ['the OpenTelemetry collector', 'warn internal/transaction.go:129 Failed to scrape Prometheus endpoint {"kind": "receiver", "name": "prometheus"}', 'MONITOR_TLS_PATH_UNMOUNTED'],
+  ])("names the cause of %s's wording first", async (_scraper, text, first) => {
+    const { code, stdout } = await explain(text, '-o', 'json');
+    expect(code).toBe(0);
+    expect((JSON.parse(stdout) as { causes: { code: string }[] }).causes[0]?.code).toBe(first);
+  });
+
   it('an unknown text: an honest "no known cause", empty causes in JSON, exit 0', async () => {
     const human = await explain('the moon is made of cheese');
     expect(human.code).toBe(0);

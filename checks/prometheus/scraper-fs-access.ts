@@ -10,11 +10,13 @@ const endpointsOf = (m: Monitor) => (m.kind === 'PodMonitor' || m.kind === 'VMPo
  * The file-access rules of scrapers other than Prometheus (prometheus.fs-access judges the
  * operator's): VMAgent's spec.arbitraryFSAccessThroughSMs.deny (the VM operator drops endpoints
  * whose tlsConfig names files), and Alloy ≥ 1.19's prometheus.operator.* components, which reject
- * such endpoints unless allow_arbitrary_file_access = true (grafana/alloy#6885).
+ * such endpoints unless allow_arbitrary_file_access = true (grafana/alloy#6885), and the
+ * OpenTelemetry target allocator's prometheusCR.denyFSAccessThroughSMs (operator ≥ v0.153), which
+ * drops the jobs whose TLS settings name files.
  */
 export default defineCheck({
   id: 'prometheus.scraper-fs-access',
-  title: "VMAgent and Alloy let monitors read the TLS files (their own file-access rules)",
+  title: "VMAgent, Alloy and the OpenTelemetry target allocator let monitors read the TLS files (their own file-access rules)",
   category: 'prometheus',
   codes: ['FS_ACCESS_DENIED'],
   needs: ['prometheusPods'],

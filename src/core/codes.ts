@@ -176,17 +176,19 @@ export const CODES = {
     message: (a) => `service account ${a.serviceAccount} may not ${a.missing.join(', ')} in ${a.namespace === '*' ? 'all namespaces' : `namespace ${a.namespace}`}`,
     hint: 'Bind a (Cluster)Role allowing get, list, watch on services, endpoints, endpointslices and pods where the monitors look.',
   }),
-  FS_ACCESS_DENIED: code<{ prometheus: string; monitors: string[]; scraper?: 'VMAgent' | 'Alloy'; where?: string }>({
+  FS_ACCESS_DENIED: code<{ prometheus: string; monitors: string[]; scraper?: 'VMAgent' | 'Alloy' | 'OpenTelemetryCollector'; where?: string }>({
     severity: 'error', category: 'prometheus',
     message: (a) => {
       const which = a.monitors.length ? ` (${a.monitors.join(', ')})` : '';
       if (a.scraper === 'VMAgent') return `VMAgent ${a.prometheus} sets spec.arbitraryFSAccessThroughSMs.deny: true: the VictoriaMetrics operator drops the endpoints of every scrape object that reads TLS files${which}`;
       if (a.scraper === 'Alloy') return `${a.where ?? `Alloy ${a.prometheus}`} does not set allow_arbitrary_file_access = true: Alloy ≥ 1.19 rejects every ServiceMonitor endpoint that reads TLS files${which}`;
+      if (a.scraper === 'OpenTelemetryCollector') return `${a.where ?? `OpenTelemetryCollector ${a.prometheus}`} is true: the target allocator drops every job whose TLS settings name files${which}`;
       return `Prometheus ${a.prometheus} sets arbitraryFSAccessThroughSMs.deny: true: the operator rejects every monitor that reads TLS files${which}`;
     },
     hint: (a) =>
       a.scraper === 'VMAgent' ? 'Set spec.arbitraryFSAccessThroughSMs.deny: false on the VMAgent.'
       : a.scraper === 'Alloy' ? 'Add allow_arbitrary_file_access = true to the prometheus.operator.servicemonitors (or podmonitors) component.'
+      : a.scraper === 'OpenTelemetryCollector' ? 'Set spec.targetAllocator.prometheusCR.denyFSAccessThroughSMs: false on the OpenTelemetryCollector.'
       : 'Set spec.arbitraryFSAccessThroughSMs.deny: false, or move the TLS settings to a scrape class.',
   }),
 

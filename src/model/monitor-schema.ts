@@ -10,29 +10,29 @@ import type { MonitorKind } from './selectors.js';
 
 export const MONITOR_API_VERSION = 'monitoring.coreos.com/v1';
 
-type Schema = Record<string, unknown>;
+export type Schema = Record<string, unknown>;
 
-const string: Schema = { type: 'string' };
-const boolean: Schema = { type: 'boolean' };
-const integer: Schema = { type: 'integer' };
+export const string: Schema = { type: 'string' };
+export const boolean: Schema = { type: 'boolean' };
+export const integer: Schema = { type: 'integer' };
 const nonNegative: Schema = { type: 'integer', minimum: 0 };
-const intOrString: Schema = { type: ['integer', 'string'] };
+export const intOrString: Schema = { type: ['integer', 'string'] };
 /** A field asm-prom does not interpret: its type is checked, its content is not. */
-const opaque = (type: 'object' | 'array'): Schema => ({ type });
-const arrayOf = (items: Schema): Schema => ({ type: 'array', items });
-const mapOf = (values: Schema): Schema => ({ type: 'object', additionalProperties: values });
-const strictObject = (properties: Record<string, Schema>, required?: string[]): Schema => ({
+export const opaque = (type: 'object' | 'array'): Schema => ({ type });
+export const arrayOf = (items: Schema): Schema => ({ type: 'array', items });
+export const mapOf = (values: Schema): Schema => ({ type: 'object', additionalProperties: values });
+export const strictObject = (properties: Record<string, Schema>, required?: string[]): Schema => ({
   type: 'object', properties, additionalProperties: false, ...(required ? { required } : {}),
 });
-const oneOfStrings = (...values: string[]): Schema => ({ type: 'string', enum: values });
+export const oneOfStrings = (...values: string[]): Schema => ({ type: 'string', enum: values });
 /** Go durations as the operator's CRD accepts them (`30s`, `1m30s`, `0`). */
 const duration: Schema = { type: 'string', pattern: '^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$' };
 
-const keySelector = strictObject({ key: string, name: string, optional: boolean }, ['key']);
-const secretOrConfigMap = strictObject({ configMap: keySelector, secret: keySelector });
+export const keySelector = strictObject({ key: string, name: string, optional: boolean }, ['key']);
+export const secretOrConfigMap = strictObject({ configMap: keySelector, secret: keySelector });
 const scrapeProtocol = oneOfStrings('PrometheusProto', 'OpenMetricsText0.0.1', 'OpenMetricsText1.0.0', 'PrometheusText0.0.4', 'PrometheusText1.0.0');
 
-const labelSelector = strictObject({
+export const labelSelector = strictObject({
   matchExpressions: arrayOf(strictObject({
     key: string,
     operator: oneOfStrings('In', 'NotIn', 'Exists', 'DoesNotExist'),
@@ -40,6 +40,11 @@ const labelSelector = strictObject({
   }, ['key', 'operator'])),
   matchLabels: mapOf(string),
 });
+
+/** Pod pieces the scrapers' resources carry (VMAgent, OpenTelemetryCollector): mounts strictly, containers and volumes by name. */
+export const volumeMount = strictObject({ name: string, mountPath: string, readOnly: boolean, subPath: string, subPathExpr: string, mountPropagation: string, recursiveReadOnly: string }, ['mountPath', 'name']);
+export const containerPatch: Schema = { type: 'object', properties: { name: string, volumeMounts: arrayOf(volumeMount) }, required: ['name'] };
+export const namedVolume: Schema = { type: 'object', properties: { name: string }, required: ['name'] };
 
 /** The TLS settings of an endpoint. A PodMonitor's cannot name files: only Secrets and ConfigMaps. */
 function tlsConfig(kind: MonitorKind): Schema {
@@ -115,26 +120,37 @@ function spec(kind: MonitorKind): Schema {
 
 /** The whole object's schema: exact apiVersion and kind, a named metadata, the spec. */
 export function monitorSchema(kind: MonitorKind): Schema {
+  return resourceSchema(MONITOR_API_VERSION, kind, spec(kind));
+}
+
+/** A custom resource: exact apiVersion and kind, a named metadata, its spec, any status. */
+export function resourceSchema(apiVersion: string, kind: string, specSchema: Schema): Schema {
   return strictObject({
-    apiVersion: { type: 'string', const: MONITOR_API_VERSION },
+    apiVersion: { type: 'string', const: apiVersion },
     kind: { type: 'string', const: kind },
     // Live objects carry server-set metadata (uid, managedFields, …): only what asm-prom reads is typed.
     metadata: { type: 'object', properties: { name: string, namespace: string, labels: mapOf(string), annotations: mapOf(string) }, required: ['name'] },
-    spec: spec(kind),
+    spec: specSchema,
     status: opaque('object'),
   }, ['apiVersion', 'kind', 'metadata', 'spec']);
 }
 
-// verbose: errors carry their schema, whose property names suggest what a misspelt field meant.
-// Compiled at first use, not at import: compiling costs tens of milliseconds of every start-up.
-let compiled: Record<'ServiceMonitor' | 'PodMonitor', ValidateFunction> | undefined;
-function validators(): Record<'ServiceMonitor' | 'PodMonitor', ValidateFunction> {
-  if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
-    compiled = { ServiceMonitor: ajv.compile(monitorSchema('ServiceMonitor')), PodMonitor: ajv.compile(monitorSchema('PodMonitor')) };
-  }
-  return compiled;
+/**
+ * Validators compiled at first use, not at import: compiling costs tens of milliseconds of every
+ * start-up. verbose: errors carry their schema, whose property names suggest what a misspelt field meant.
+ */
+export function lazyValidators<K extends string>(schemas: () => Record<K, Schema>): () => Record<K, ValidateFunction> {
+  let compiled: Record<K, ValidateFunction> | undefined;
+  return () => {
+    if (!compiled) {
+      const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
+      const entries = Object.entries(schemas()) as [K, Schema][];
+      compiled = Object.fromEntries(entries.map(([kind, schema]) => [kind, ajv.compile(schema)])) as Record<K, ValidateFunction>;
+    }
+    return compiled;
+  };
 }
+const validators = lazyValidators(() => ({ ServiceMonitor: monitorSchema('ServiceMonitor'), PodMonitor: monitorSchema('PodMonitor') }));
 
 /** `/spec/endpoints/0/tlsConfig` + `caFiel` → `spec.endpoints[0].tlsConfig.caFiel` */
 function jsonPath(instancePath: string, child?: string): string {
@@ -157,6 +173,7 @@ function describeError(error: ErrorObject): string {
         return `${where}: unknown field (a PodMonitor's tlsConfig cannot name files; the Istio files reach PodMonitors only through a Prometheus scrape class)`;
       const known = Object.keys((error.parentSchema as Schema | undefined)?.properties ?? {});
       const meant = known.find((name) => editDistance(name.toLowerCase(), field.toLowerCase()) <= 2);
+      if (!meant && known.join() === 'matchExpressions,matchLabels') return `${where}: unknown field (a label selector: labels go under matchLabels)`;
       return `${where}: unknown field${meant ? ` (did you mean ${meant}?)` : ''}`;
     }
     case 'required':
@@ -176,7 +193,11 @@ function describeError(error: ErrorObject): string {
 
 /** Every schema error of a monitor, each with its JSON path; empty when it is valid. */
 export function validateMonitor(kind: MonitorKind, object: unknown): string[] {
-  const validate = validators()[kind];
+  return schemaErrors(validators()[kind], object);
+}
+
+/** A validator's errors on an object, each as `JSON path: reason`, without repeats; empty when valid. */
+export function schemaErrors(validate: ValidateFunction, object: unknown): string[] {
   if (validate(object)) return [];
   return [...new Set((validate.errors ?? []).map((e) => describeError(e)))];
 }

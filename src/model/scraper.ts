@@ -42,7 +42,7 @@ export interface SelectionRule {
   /** the field(s) that say so, for reasons: `serviceScrapeSelector`, `prometheus.operator.servicemonitors "x"` */
   field: string;
   /** set when the scraper's own rule drops monitors that read TLS files (FS_ACCESS_DENIED) */
-  filesDenied?: { scraper: 'VMAgent' | 'Alloy'; where: string };
+  filesDenied?: { scraper: 'VMAgent' | 'Alloy' | 'OpenTelemetryCollector'; where: string };
 }
 
 /** How a scraper selects monitors: by rules of its own, or (a target allocator) for another pod. */
@@ -234,6 +234,7 @@ interface CollectorSpec {
       podMonitorSelector?: unknown;
       serviceMonitorNamespaceSelector?: unknown;
       podMonitorNamespaceSelector?: unknown;
+      denyFSAccessThroughSMs?: boolean;
     };
   };
   [k: string]: unknown;
@@ -295,12 +296,17 @@ export function collectorSelection(cr: KubeObject): ScraperSelection | undefined
   if (ta?.enabled !== true || ta.prometheusCR?.enabled !== true) return undefined;
   const cr_ = ta.prometheusCR;
   const ns = (v: unknown): NamespaceScope => (isObject(v) ? { selector: allocatorSelector(v) } : { any: true });
+  const who = `the target allocator of OpenTelemetryCollector ${namespaceOf(cr)}/${nameOf(cr)}`;
+  // operator ≥ v0.153: the allocator drops the jobs whose tls_config names files (cmd/otel-allocator, filterScrapeConfigs)
+  const denied = cr_.denyFSAccessThroughSMs === true
+    ? { filesDenied: { scraper: 'OpenTelemetryCollector' as const, where: `OpenTelemetryCollector ${namespaceOf(cr)}/${nameOf(cr)} spec.targetAllocator.prometheusCR.denyFSAccessThroughSMs` } }
+    : {};
   return {
-    who: `the target allocator of OpenTelemetryCollector ${namespaceOf(cr)}/${nameOf(cr)}`,
+    who,
     viaTargetAllocator: true,
     rules: [
-      { kinds: ['ServiceMonitor'], selector: allocatorSelector(cr_.serviceMonitorSelector), namespaces: ns(cr_.serviceMonitorNamespaceSelector), field: 'targetAllocator.prometheusCR.serviceMonitorSelector' },
-      { kinds: ['PodMonitor'], selector: allocatorSelector(cr_.podMonitorSelector), namespaces: ns(cr_.podMonitorNamespaceSelector), field: 'targetAllocator.prometheusCR.podMonitorSelector' },
+      { kinds: ['ServiceMonitor'], selector: allocatorSelector(cr_.serviceMonitorSelector), namespaces: ns(cr_.serviceMonitorNamespaceSelector), field: 'targetAllocator.prometheusCR.serviceMonitorSelector', ...denied },
+      { kinds: ['PodMonitor'], selector: allocatorSelector(cr_.podMonitorSelector), namespaces: ns(cr_.podMonitorNamespaceSelector), field: 'targetAllocator.prometheusCR.podMonitorSelector', ...denied },
     ],
   };
 }

@@ -3,6 +3,13 @@
  * build a scrape pool) to the finding codes that cause it, most likely first, each with a one-line why.
  * Every wording is from the project's research notes, failure-modes.md and platform-notes.md (Prometheus 2.42
  * measured), across prometheus/common versions, with or without Go's `Get "<url>": ` prefix.
+ * The other scrapers' wordings (docs/scrapers.md, "Error texts", with their sources): vmagent's own
+ * HTTP client (`cannot perform request to "<url>": `, `unexpected status code returned when
+ * scraping`, `error when scraping "<url>"` from its older fasthttp client), its TLS file errors, the VictoriaMetrics
+ * operator's, Alloy's and the OpenTelemetry target allocator's file-access refusals, and the
+ * collector's reasonless `Failed to scrape Prometheus endpoint`. Alloy and the collector scrape with
+ * Prometheus's own code, so their lastError is Prometheus's. A pasted log line is reduced to its
+ * error field (`err="…"`, `"err": "…"`, vmagent's `the last error: …`).
  * Used by TARGET_DOWN and by `asm-prom explain`.
  */
 import type { Code } from '../core/codes.js';
@@ -58,7 +65,8 @@ const NOT_TLS: readonly Cause[] = [
 ];
 
 // Wordings whose meaning depends on the scheme of the scrape: one pattern, a rule per scheme.
-const BARE_EOF = /(?:^|: )EOF$/i;
+// fasthttp's wording (older vmagent releases) of a connection closed before any answer
+const BARE_EOF = /(?:^|: )EOF$|the server closed connection before returning the first response byte/i;
 const RESET = /connection reset by peer|broken pipe/i;
 
 /** Most specific first: the first rule to name a code gives its rank and its why. */
@@ -67,7 +75,7 @@ const RULES: readonly Rule[] = [
   { pattern: /private key does not match public key/i, causes: [
     { code: 'KEY_MISMATCH', why: 'key.pem and cert-chain.pem are not a pair (a rotation caught half-written, or mixed files)' },
   ] },
-  { pattern: /failed to find any PEM data|failed to parse (?:certificate|private key)|unable to use specified CA cert/i, causes: FILES_UNPARSABLE },
+  { pattern: /failed to find any PEM data|failed to parse (?:certificate|private key)|unable to use specified CA cert|cannot parse data (?:read )?from `ca(?:_file)?`/i, causes: FILES_UNPARSABLE },
   { pattern: /permission denied/i, causes: FILES_UNREADABLE },
   { pattern: /no such file or directory/i, causes: FILES_ABSENT },
   { pattern: /unable to (?:read|load|use) specified (?:CA cert|client cert)|unable to read (?:CA cert|file)|error creating (?:HTTP client|new scrape pool)/i, causes: FILE_PROBLEMS },
@@ -183,6 +191,21 @@ const RULES: readonly Rule[] = [
   { pattern: /accesses file system via tls config which Prometheus specification prohibits/i, causes: [
     { code: 'FS_ACCESS_DENIED', why: 'arbitraryFSAccessThroughSMs.deny: true makes the operator reject monitors that read TLS files' },
   ] },
+  { pattern: /tlsConfig\.(?:caFile|certFile|keyFile)\b.* are prohibited/i, causes: [
+    { code: 'FS_ACCESS_DENIED', why: "a VMAgent's spec.arbitraryFSAccessThroughSMs.deny: true: the VM operator skips scrapes whose tlsConfig names files" },
+  ] },
+  { pattern: /disallowed because allow_arbitrary_file_access is false|references an arbitrary file from Alloy's filesystem/i, causes: [
+    { code: 'FS_ACCESS_DENIED', why: 'Alloy ≥ 1.19 drops ServiceMonitor endpoints that name TLS files unless allow_arbitrary_file_access = true' },
+  ] },
+  { pattern: /dropping scrape config that references arbitrary file path/i, causes: [
+    { code: 'FS_ACCESS_DENIED', why: "the OpenTelemetry target allocator's prometheusCR.denyFSAccessThroughSMs drops jobs that name TLS files" },
+  ] },
+  { pattern: /Failed to scrape Prometheus endpoint/i, causes: [
+    { code: 'MONITOR_TLS_PATH_UNMOUNTED', why: "the collector logs no reason (its debug \"Scrape failed\" line does); allocator jobs name TLS paths its pod may not mount" },
+    ...FILE_PROBLEMS,
+    CLIENT_CERT_REJECTED,
+    { code: 'TARGET_UNREACHABLE', why: 'or the target cannot be reached at all' },
+  ] },
   { pattern: /WRONG_VERSION_NUMBER/, causes: [
     { code: 'INBOUND_CAPTURED', why: "meshed clients reach Prometheus with mTLS through its sidecar's inbound capture" },
   ] },
@@ -194,7 +217,7 @@ const RULES: readonly Rule[] = [
   ] },
 
   // ── Reaching the target ────────────────────────────────────────────────────────────────────────
-  { pattern: /context deadline exceeded|Client\.Timeout exceeded|i\/o timeout|connection timed out|TLS handshake timeout/i, causes: [
+  { pattern: /context deadline exceeded|Client\.Timeout exceeded|i\/o timeout|connection timed out|TLS handshake timeout|^timeout$/i, causes: [
     { code: 'TARGET_TIMEOUT', why: 'no answer within scrape_timeout: a NetworkPolicy, a firewall or an overloaded target' },
     { code: 'MONITOR_MERGED_METRICS_PORT', why: "https toward Istio's plain-text merged-metrics port 15020 can hang" },
   ] },
@@ -209,13 +232,41 @@ const RULES: readonly Rule[] = [
  */
 const GET_PREFIX = /^\s*(?:Get|Post|Head)\s+"?([a-z][a-z0-9+.-]*):\/\/[^\s"]*"?:\s*/i;
 
-/** The error text without Go's request prefix, and the scheme of the request when it said one. */
+/**
+ * vmagent's prefixes (lib/promscrape/client.go): `cannot perform request to "<url>": ` before Go's
+ * own, `cannot read data from <url>: `, `unexpected status code returned when scraping "<url>": `
+ * (said here as Prometheus says it, `server returned HTTP status `), and older releases (fasthttp client)
+ * `error when scraping "<url>": ` or `… with timeout 10s: ` (then the rest is `timeout`).
+ */
+const VMAGENT_PREFIX = /^\s*(?:cannot perform request to|cannot read data from|error when scraping|(unexpected status code returned when scraping))\s+"?([a-z][a-z0-9+.-]*):\/\/[^\s"]*"?(?: with timeout \S+)?:\s*/i;
+
+/** A pasted log line: its error field (logfmt `err="…"`, JSON `"err": "…"`), or vmagent's last error. */
+const LOG_FIELD = /(?:\berr(?:or)?=|"err(?:or)?":\s*)"((?:[^"\\]|\\.)*)"/;
+const VMAGENT_LOG = /(?:; the last error: |from job "[^"]*" with labels \{[^}]*\}: )(.*?)(?:; scrape errors can be disabled by .*)?$/;
+
+/** The error itself when the text is a whole log line; else the text. */
+function errorOfLogLine(text: string): string {
+  const field = LOG_FIELD.exec(text);
+  if (field) return field[1]!.replace(/\\(.)/g, '$1');
+  const vm = VMAGENT_LOG.exec(text);
+  return vm ? vm[1]! : text;
+}
+
+/** The error text without the scrapers' request prefixes, and the scheme of the request when it said one. */
 export function stripRequestPrefix(text: string): { rest: string; scheme?: Scheme } {
-  const trimmed = text.trim();
-  const m = GET_PREFIX.exec(trimmed);
-  if (!m) return { rest: trimmed };
-  const scheme = m[1]!.toLowerCase();
-  return { rest: trimmed.slice(m[0].length), ...(scheme === 'http' || scheme === 'https' ? { scheme } : {}) };
+  let rest = errorOfLogLine(text.trim()).trim();
+  let scheme: string | undefined;
+  const vm = VMAGENT_PREFIX.exec(rest);
+  if (vm) {
+    scheme = vm[2]!.toLowerCase();
+    rest = (vm[1] ? 'server returned HTTP status ' : '') + rest.slice(vm[0].length);
+  }
+  const m = GET_PREFIX.exec(rest);
+  if (m) {
+    scheme = m[1]!.toLowerCase();
+    rest = rest.slice(m[0].length);
+  }
+  return { rest, ...(scheme === 'http' || scheme === 'https' ? { scheme } : {}) };
 }
 
 /**

@@ -22,6 +22,7 @@ import type { PrometheusPod } from '../model/inventory.js';
 import type { KubeAccess } from '../model/kube-access.js';
 import type { KubeObject } from '../model/k8s.js';
 import { nameOf, namespaceOf } from '../model/k8s.js';
+import { alloyListenAddress, readAlloyView } from './alloy-api.js';
 
 export interface ActiveTarget {
   scrapePool: string;
@@ -354,10 +355,36 @@ export async function readPrometheusViews(options: DoctorOptions, store: Resourc
   }
   if (isOffline(options)) throw new Unavailable("Prometheus's own view needs --prometheus-url when offline");
   const [kube, all] = await Promise.all([store.require('kube'), store.require('prometheusPods')]);
-  // Alloy and the OpenTelemetry Collector serve no Prometheus targets API: their view is not read
+  // Alloy: its UI's component API (src/probes/alloy-api.ts), on its running pods whose API is not loopback-only.
+  // The OpenTelemetry Collector serves no targets API: its receiver sends up/scrape_* down its pipeline.
   const pods = all.filter((p) => p.scraper?.kind !== 'Alloy' && p.scraper?.kind !== 'OpenTelemetryCollector');
-  if (!pods.length) throw new Unavailable('the scrapers found (Alloy, OpenTelemetry Collector) serve no Prometheus targets API');
-  return clusterViews(kube, pods, options);
+  const alloys = all.filter((p) => p.scraper?.kind === 'Alloy' && p.admitted && nameOf(p.pod))
+    .map((p) => ({ pod: p, listen: alloyListenAddress(p.pod.spec?.containers?.find((c) => c.name === p.prometheusContainer)) }));
+  const reachable = alloys.filter((a) => !a.listen.loopback);
+  if (!pods.length && !reachable.length) throw new Unavailable(unreadableScrapersReason(all, alloys));
+  const perView = Math.max(1, Math.floor(options.concurrency / 4));
+  const [prometheusViews, alloyViews] = await Promise.all([
+    pods.length ? clusterViews(kube, pods, options) : [],
+    mapLimit(reachable, perView, ({ pod, listen }) => {
+      const target: ProxyTarget = { namespace: pod.namespace, pod: nameOf(pod.pod), port: listen.port };
+      return readAlloyView(proxyGetter(kube, target, '', options.timeoutMs), describeProxy(target), pod.subject);
+    }),
+  ]);
+  return [...prometheusViews, ...alloyViews];
+}
+
+/** Why no scraper's own view can be read: each kind found, and what keeps its view out of reach. */
+function unreadableScrapersReason(all: readonly PrometheusPod[], alloys: readonly { pod: PrometheusPod; listen: { flag: string } }[]): string {
+  const reasons: string[] = [];
+  if (alloys.length) {
+    reasons.push(`Alloy serves its API on ${alloys[0]!.listen.flag}, loopback only: the API server's pod proxy cannot reach it (the Helm chart's --server.http.listen-addr=0.0.0.0:12345 can be)`);
+  } else if (all.some((p) => p.scraper?.kind === 'Alloy')) {
+    reasons.push('no running Alloy pod was found to ask');
+  }
+  if (all.some((p) => p.scraper?.kind === 'OpenTelemetryCollector')) {
+    reasons.push('the OpenTelemetry Collector serves no targets API (its prometheus receiver sends up and scrape_* series down its pipeline and logs failures without their reason)');
+  }
+  return reasons.join('; ') || 'no scraper with a readable API was found';
 }
 
 export function prometheusApiProviders(options: DoctorOptions, store: ResourceStore): Providers {

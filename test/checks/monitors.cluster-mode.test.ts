@@ -89,3 +89,31 @@ describe('monitors.* on a live cluster', () => {
     ]);
   });
 });
+
+describe('monitors.schema on live scrapers', () => {
+  it("leaves a live VMAgent's or collector's fields unknown to asm-prom alone (a newer operator's: the API server pruned any typo), but names wrong types", async () => {
+    const live = parseAllDocuments(`
+apiVersion: operator.victoriametrics.com/v1beta1
+kind: VMAgent
+metadata: { name: vm, namespace: monitoring, uid: u2, resourceVersion: "9" }
+spec: { remoteWrite: [{ url: "http://vm:8428/api/v1/write" }], selectAllByDefault: "yes", someFutureField: true }
+---
+apiVersion: opentelemetry.io/v1beta1
+kind: OpenTelemetryCollector
+metadata: { name: otel, namespace: monitoring, uid: u3 }
+spec:
+  mode: statefulset
+  aFieldOfNextRelease: {}
+  config: { receivers: {}, exporters: {}, service: { pipelines: {} } }
+`).map((d) => d.toJS()) as KubeObject[];
+    const providers: Providers = {
+      serviceMonitors: () => [],
+      podMonitors: () => [],
+      objects: () => live,
+    };
+    const { findings: found } = await runChecks(monitorsChecks.filter((c) => c.id === 'monitors.schema'), new ResourceStore(providers), RUN);
+    expect(found.map((f) => `${f.code} ${f.subject.kind}/${f.subject.name}: ${f.message}`)).toEqual([
+      "MONITOR_INVALID VMAgent/vm: fails the operator's CRD schema: spec.selectAllByDefault: must be boolean",
+    ]);
+  });
+});
