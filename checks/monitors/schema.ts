@@ -1,6 +1,6 @@
 import { defineCheck } from '../../src/core/check.js';
 import type { KubeObject } from '../../src/model/k8s.js';
-import { MONITOR_API_VERSION, validateMonitor } from '../../src/model/monitor-schema.js';
+import { MONITOR_API_VERSION, validateMonitor, type SchemaKind } from '../../src/model/monitor-schema.js';
 import { isMonitorKind, type MonitorKind } from '../../src/model/selectors.js';
 import { loadMonitors } from './endpoints.js';
 
@@ -18,17 +18,21 @@ function intendedMonitorKind(object: KubeObject): MonitorKind | undefined {
 
 export default defineCheck({
   id: 'monitors.schema',
-  title: "ServiceMonitors and PodMonitors pass the operator's CRD schema",
+  title: "ServiceMonitors, PodMonitors and ScrapeConfigs pass the operator's CRD schema",
   category: 'monitors',
   codes: ['MONITOR_INVALID'],
   needs: [],
-  uses: ['serviceMonitors', 'podMonitors', 'objects'],
+  uses: ['serviceMonitors', 'podMonitors', 'scrapeConfigObjects', 'objects'],
   async run(ctx) {
     const misspelt = ((await ctx.tryGet('objects')) ?? []).flatMap((object) => {
       const kind = intendedMonitorKind(object);
       return kind ? [{ object, kind }] : [];
     });
-    const monitors = (await loadMonitors(ctx)).map((object) => ({ object, kind: object.kind as MonitorKind }));
+    const monitors: { object: KubeObject; kind: SchemaKind }[] = (await loadMonitors(ctx).catch(async (error: unknown) => {
+      if (!(await ctx.tryGet('scrapeConfigObjects'))?.length) throw error;
+      return [];
+    })).map((object) => ({ object, kind: object.kind as MonitorKind }));
+    for (const object of (await ctx.tryGet('scrapeConfigObjects')) ?? []) monitors.push({ object, kind: 'ScrapeConfig' });
     for (const { object, kind } of [...monitors, ...misspelt]) {
       const errors = validateMonitor(kind, ctx.asWritten(object));
       if (errors.length) ctx.report('MONITOR_INVALID', { errors }, { subject: ctx.subjectOf(object) });

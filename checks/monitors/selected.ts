@@ -15,16 +15,21 @@ function selection(prometheus: PrometheusResource, monitor: Monitor, namespaces:
 
 export default defineCheck({
   id: 'monitors.selected',
-  title: 'every monitor is selected by a Prometheus',
+  title: 'every monitor and ScrapeConfig is selected by a Prometheus',
   category: 'monitors',
   codes: ['MONITOR_NOT_SELECTED'],
   needs: ['prometheusResources'],
-  uses: ['serviceMonitors', 'podMonitors', 'namespaces'],
+  uses: ['serviceMonitors', 'podMonitors', 'scrapeConfigObjects', 'namespaces'],
   async run(ctx) {
     const prometheuses = await ctx.get('prometheusResources');
     const namespaces = await ctx.tryGet('namespaces');
     if (!prometheuses.length) return;
-    for (const monitor of await loadMonitors(ctx)) {
+    const scrapeConfigs = (await ctx.tryGet('scrapeConfigObjects')) ?? [];
+    const monitors = await loadMonitors(ctx).catch((error: unknown) => {
+      if (!scrapeConfigs.length) throw error;
+      return [];
+    });
+    for (const monitor of [...monitors, ...scrapeConfigs]) {
       const selections = prometheuses.map((p) => selection(p, monitor, namespaces));
       // Unknown namespace labels may hide a match: claim nothing then.
       if (selections.some((s) => s.selected !== false)) continue;

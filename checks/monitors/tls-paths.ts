@@ -51,7 +51,7 @@ export default defineCheck({
         const path = job.entry.job.tls?.[field];
         const problem = typeof path === 'string' && path ? problemOf(path, field, mount.mountPath) : undefined;
         if (problem && path) ctx.report('MONITOR_TLS_PATH_UNMOUNTED', {
-          field: `${job.label} tls_config.${RAW_FIELDS[field]}`, path, mountPath: mount.mountPath, problem,
+          field: job.entry.tlsOrigin !== undefined ? `${job.entry.tlsOrigin}.${field}` : `${job.label} tls_config.${RAW_FIELDS[field]}`, path, mountPath: mount.mountPath, problem,
           expected: `${normaliseDir(mount.mountPath)}/${EXPECTED_FILE[field]}`,
         }, rawJobTarget(job));
       }

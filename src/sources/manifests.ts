@@ -15,6 +15,7 @@ import type { TargetWorkload } from '../model/inventory.js';
 import { nameOf, namespaceOf } from '../model/k8s.js';
 import { sanitizeObject } from '../model/sanitize.js';
 import { podTemplateOf, prometheusPodsFromManifests, isPrometheusResource } from '../model/prometheus.js';
+import { isScrapeConfigObject } from '../model/scrape-config-crd.js';
 
 export interface ManifestFile {
   /** the name findings carry: as given on the command line, `-` for stdin */
@@ -222,6 +223,7 @@ export function manifestProviders(store: ResourceStore, parsed: ParseResult, sco
     prometheusPods: () => known(pods, `no Prometheus resource or workload${scoped} in the manifests`),
     serviceMonitors: () => ofKind<Monitor>('ServiceMonitor'),
     podMonitors: () => ofKind<Monitor>('PodMonitor'),
+    scrapeConfigObjects: () => objects.filter(isScrapeConfigObject),
     services: () => known(ofKind<Service>('Service'), 'no Service in the manifests'),
     endpointSlices: () => {
       throw new Unavailable('endpoints are known only in a live cluster');

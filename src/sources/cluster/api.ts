@@ -54,6 +54,7 @@ export const RESOURCES = {
   prometheuses: { group: 'monitoring.coreos.com', version: 'v1', plural: 'prometheuses', kind: 'Prometheus' },
   serviceMonitors: { group: 'monitoring.coreos.com', version: 'v1', plural: 'servicemonitors', kind: 'ServiceMonitor' },
   podMonitors: { group: 'monitoring.coreos.com', version: 'v1', plural: 'podmonitors', kind: 'PodMonitor' },
+  scrapeConfigs: { group: 'monitoring.coreos.com', version: 'v1alpha1', plural: 'scrapeconfigs', kind: 'ScrapeConfig' },
   statefulSets: { group: 'apps', version: 'v1', plural: 'statefulsets', kind: 'StatefulSet' },
   replicaSets: { group: 'apps', version: 'v1', plural: 'replicasets', kind: 'ReplicaSet' },
   deployments: { group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment' },

@@ -9,6 +9,7 @@ import { Unavailable, type Providers, type ResourceStore } from '../../core/reso
 import type { CertFileSet, RbacObjects } from '../../model/inventory.js';
 import type { KubeObject, Monitor, PeerAuthentication, Role, RoleBinding } from '../../model/k8s.js';
 import { DEFAULT_MESH_ROOT_NAMESPACE } from '../../model/mtls.js';
+import type { ScrapeConfigObject } from '../../model/scrape-config-crd.js';
 import { ApiClient, RESOURCES } from './api.js';
 import { PodFilesUnreadable, certLocation, readCertFileSet } from './cert-files.js';
 import { makeKubeAccess } from './kube-access.js';
@@ -44,6 +45,8 @@ export async function clusterProviders(options: DoctorOptions, store: ResourceSt
     once(async () => (await reader.listIfServed<Monitor>(resource, undefined, {}, `the ${resource.kind} checks (monitors.*) and their targets`)) ?? []);
   const serviceMonitors = monitorsOf(RESOURCES.serviceMonitors);
   const podMonitors = monitorsOf(RESOURCES.podMonitors);
+  // the ScrapeConfig CRD is often not installed (404): then there are none
+  const scrapeConfigObjects = once(async () => (await reader.listIfServed<ScrapeConfigObject>(RESOURCES.scrapeConfigs, undefined, {}, 'the checks of the ScrapeConfig objects (monitors.*)')) ?? []);
   const services = once(async () => listServices(reader, await serviceMonitors()));
   const namespaces = once(() => reader.list<KubeObject>(RESOURCES.namespaces, undefined, {}, 'the namespace labels (injection, monitor namespace selectors, ambient mode)'));
 
@@ -57,6 +60,7 @@ export async function clusterProviders(options: DoctorOptions, store: ResourceSt
     prometheusResources: async () => unwrap((await prometheus()).resources),
     serviceMonitors,
     podMonitors,
+    scrapeConfigObjects,
     services,
     endpointSlices: async () => listEndpointSlices(reader, await services()),
     workloads: async () => listTargetPods(reader, await services(), await podMonitors()),
@@ -84,7 +88,7 @@ export async function clusterProviders(options: DoctorOptions, store: ResourceSt
     },
     objects: async () => {
       // The objects a schema check may judge that no other resource holds: live, only what was read.
-      const loaded = await Promise.all([prometheus().then((p) => (Array.isArray(p.resources) ? p.resources : [])), serviceMonitors(), podMonitors()].map((p) => p.catch(() => [])));
+      const loaded = await Promise.all([prometheus().then((p) => (Array.isArray(p.resources) ? p.resources : [])), serviceMonitors(), podMonitors(), scrapeConfigObjects()].map((p) => p.catch(() => [])));
       return loaded.flat() as KubeObject[];
     },
   };
