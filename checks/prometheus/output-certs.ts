@@ -3,6 +3,7 @@ import type { PrometheusPod } from '../../src/model/inventory.js';
 import { annotationsOf } from '../../src/model/k8s.js';
 import { ANNOTATION, outputCertsDir, parseProxyConfig, sidecarOutputCertsDir } from '../../src/model/istio.js';
 import { hasSidecar } from '../../src/model/prometheus.js';
+import { MESH_INTENT_USES, meshScrapers } from './mesh-intent.js';
 
 /**
  * Where OUTPUT_CERTS must be for this pod. Once a sidecar runs, only what reached it counts: its env,
@@ -19,8 +20,9 @@ export default defineCheck({
   category: 'prometheus',
   codes: ['OUTPUT_CERTS_MISSING'],
   needs: ['prometheusPods'],
+  uses: [...MESH_INTENT_USES],
   async run(ctx) {
-    for (const pp of await ctx.get('prometheusPods')) {
+    for (const pp of await meshScrapers(ctx)) {
       const text = annotationsOf(pp.pod)[ANNOTATION.proxyConfig];
       // An unreadable annotation is PROXY_CONFIG_INVALID: whether it names OUTPUT_CERTS is unknown.
       if (text !== undefined && !parseProxyConfig(text).ok) continue;

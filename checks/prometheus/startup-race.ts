@@ -2,6 +2,7 @@ import { defineCheck } from '../../src/core/check.js';
 import type { PrometheusPod } from '../../src/model/inventory.js';
 import { annotationsOf } from '../../src/model/k8s.js';
 import { ANNOTATION, holdsApplicationUntilProxyStarts, isGatingNativeSidecar } from '../../src/model/istio.js';
+import { MESH_INTENT_USES, meshScrapers } from './mesh-intent.js';
 
 /**
  * Prometheus starts only once the sidecar has written the files when the pod holds it until the proxy
@@ -20,8 +21,9 @@ export default defineCheck({
   category: 'prometheus',
   codes: ['STARTUP_RACE'],
   needs: ['prometheusPods'],
+  uses: [...MESH_INTENT_USES],
   async run(ctx) {
-    for (const pp of await ctx.get('prometheusPods')) {
+    for (const pp of await meshScrapers(ctx)) {
       if (!startsAfterProxy(pp)) ctx.report('STARTUP_RACE', {}, { subject: ctx.subjectOf(pp.subject) });
     }
   },

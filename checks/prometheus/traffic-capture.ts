@@ -1,5 +1,6 @@
 import { defineCheck } from '../../src/core/check.js';
 import { trafficCapture } from '../../src/model/istio.js';
+import { MESH_INTENT_USES, meshScrapers } from './mesh-intent.js';
 
 export default defineCheck({
   id: 'prometheus.traffic-capture',
@@ -7,8 +8,9 @@ export default defineCheck({
   category: 'prometheus',
   codes: ['OUTBOUND_CAPTURED', 'INBOUND_CAPTURED'],
   needs: ['prometheusPods'],
+  uses: [...MESH_INTENT_USES],
   async run(ctx) {
-    for (const pp of await ctx.get('prometheusPods')) {
+    for (const pp of await meshScrapers(ctx)) {
       const subject = ctx.subjectOf(pp.subject);
       // Prometheus makes the mTLS handshake itself: through its own Envoy, a scrape fails (failure mode 17).
       const outbound = trafficCapture(pp.pod, 'outbound');

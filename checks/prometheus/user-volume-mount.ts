@@ -3,6 +3,7 @@ import type { PrometheusPod } from '../../src/model/inventory.js';
 import { annotationsOf } from '../../src/model/k8s.js';
 import { ANNOTATION, normaliseDir, outputCertsDir, parseUserVolumeMount } from '../../src/model/istio.js';
 import { sidecarOf } from '../../src/model/prometheus.js';
+import { MESH_INTENT_USES, meshScrapers } from './mesh-intent.js';
 
 /** A running sidecar that already mounts a volume at OUTPUT_CERTS needs no annotation (a customised injector). */
 function sidecarMountsOutputCerts(pp: PrometheusPod): boolean {
@@ -17,8 +18,9 @@ export default defineCheck({
   category: 'prometheus',
   codes: ['USER_VOLUME_MOUNT_MISSING', 'USER_VOLUME_MOUNT_INVALID'],
   needs: ['prometheusPods'],
+  uses: [...MESH_INTENT_USES],
   async run(ctx) {
-    for (const pp of await ctx.get('prometheusPods')) {
+    for (const pp of await meshScrapers(ctx)) {
       const subject = ctx.subjectOf(pp.subject);
       const text = annotationsOf(pp.pod)[ANNOTATION.userVolumeMount];
       if (text === undefined) {
