@@ -42,6 +42,7 @@ export const API_RESOURCES: readonly ApiResource[] = [
   { group: 'monitoring.coreos.com', version: 'v1', resource: 'servicemonitors', kind: 'ServiceMonitor', namespaced: true, shortNames: ['smon'], categories: ['prometheus-operator'] },
   { group: 'monitoring.coreos.com', version: 'v1', resource: 'podmonitors', kind: 'PodMonitor', namespaced: true, shortNames: ['pmon'], categories: ['prometheus-operator'] },
   { group: 'monitoring.coreos.com', version: 'v1', resource: 'prometheusrules', kind: 'PrometheusRule', namespaced: true, shortNames: ['promrule'], categories: ['prometheus-operator'] },
+  { group: 'monitoring.coreos.com', version: 'v1alpha1', resource: 'scrapeconfigs', kind: 'ScrapeConfig', namespaced: true, shortNames: ['scfg'], categories: ['prometheus-operator'] },
   ...['v1', 'v1beta1'].flatMap((version) => [
     { group: 'security.istio.io', version, resource: 'peerauthentications', kind: 'PeerAuthentication', namespaced: true, shortNames: ['pa'], categories: ['istio-io', 'security-istio-io'] },
     { group: 'security.istio.io', version, resource: 'authorizationpolicies', kind: 'AuthorizationPolicy', namespaced: true, shortNames: ['ap'], categories: ['istio-io', 'security-istio-io'] },

@@ -8,6 +8,7 @@ import type { DoctorOptions } from '../../core/options.js';
 import { Unavailable, type Providers, type ResourceStore } from '../../core/resources.js';
 import type { CertFileSet, RbacObjects } from '../../model/inventory.js';
 import type { KubeObject, Monitor, PeerAuthentication, Role, RoleBinding } from '../../model/k8s.js';
+import { nameOf, namespaceOf } from '../../model/k8s.js';
 import { DEFAULT_MESH_ROOT_NAMESPACE } from '../../model/mtls.js';
 import type { ScrapeConfigObject } from '../../model/scrape-config-crd.js';
 import { ApiClient, RESOURCES } from './api.js';
@@ -17,6 +18,9 @@ import { resolveKubeConfig } from './kubeconfig.js';
 import { discoverPrometheus, type PrometheusDiscovery } from './prometheus.js';
 import { ClusterReader } from './reader.js';
 import { listEndpointSlices, listServices, listTargetPods } from './targets.js';
+import { rawJobPods, rawJobServices } from './raw-job-targets.js';
+
+const byIdentity = <T extends KubeObject>(objects: T[]): T[] => [...new Map(objects.map((o) => [`${namespaceOf(o)}/${nameOf(o)}`, o])).values()];
 
 const MESH_ROOT_CONFIGMAP = 'istio-ca-root-cert';
 
@@ -47,7 +51,8 @@ export async function clusterProviders(options: DoctorOptions, store: ResourceSt
   const podMonitors = monitorsOf(RESOURCES.podMonitors);
   // the ScrapeConfig CRD is often not installed (404): then there are none
   const scrapeConfigObjects = once(async () => (await reader.listIfServed<ScrapeConfigObject>(RESOURCES.scrapeConfigs, undefined, {}, 'the checks of the ScrapeConfig objects (monitors.*)')) ?? []);
-  const services = once(async () => listServices(reader, await serviceMonitors()));
+  // the Services the monitors select, and those the raw jobs' discovery watches
+  const services = once(async () => byIdentity([...(await listServices(reader, await serviceMonitors())), ...(await rawJobServices(reader, store))]));
   const namespaces = once(() => reader.list<KubeObject>(RESOURCES.namespaces, undefined, {}, 'the namespace labels (injection, monitor namespace selectors, ambient mode)'));
 
   const providers: Providers = {
@@ -63,7 +68,11 @@ export async function clusterProviders(options: DoctorOptions, store: ResourceSt
     scrapeConfigObjects,
     services,
     endpointSlices: async () => listEndpointSlices(reader, await services()),
-    workloads: async () => listTargetPods(reader, await services(), await podMonitors()),
+    workloads: async () => {
+      const [monitored, watched] = await Promise.all([listTargetPods(reader, await services(), await podMonitors()), rawJobPods(reader, store)]);
+      const known = new Set(monitored.map((w) => `${w.namespace}/${nameOf(w.object)}`));
+      return [...monitored, ...watched.filter((p) => !known.has(`${namespaceOf(p)}/${nameOf(p)}`)).map((pod) => ({ object: pod, namespace: namespaceOf(pod), template: { metadata: pod.metadata, spec: pod.spec } }))];
+    },
     namespaces,
     peerAuthentications: async () => {
       const skipped = 'the mTLS mode of every target (monitors.*, targets.*)';
