@@ -56,6 +56,8 @@ export interface Faults {
   prometheusCerts?: CertFaults;
   /** keyed by `<namespace>/<workload name>` (a Deployment, StatefulSet or Pod) */
   workloads?: Record<string, WorkloadFaults>;
+  /** resources (plural, e.g. `scrapeconfigs`) whose CRD is not installed: every request for them is a 404 */
+  notServed?: string[];
 }
 
 export interface Scenario {
