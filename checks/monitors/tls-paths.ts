@@ -37,7 +37,7 @@ export default defineCheck({
   category: 'monitors',
   codes: ['MONITOR_TLS_PATH_UNMOUNTED'],
   needs: ['prometheusPods'],
-  uses: ['serviceMonitors', 'podMonitors', 'namespaces', 'scrapeConfigs', 'services', 'workloads'],
+  uses: ['serviceMonitors', 'podMonitors', 'namespaces', 'scrapeConfigs', 'services', 'workloads', 'rawJobTargets'],
   async run(ctx) {
     const pods = await ctx.get('prometheusPods');
     const namespaces = await ctx.tryGet('namespaces');

@@ -25,7 +25,7 @@ export default defineCheck({
   category: 'monitors',
   codes: ['MONITOR_TLS_FILES_MISSING', 'MONITOR_VERIFY_SPIFFE', 'SCRAPE_CLASS_TLS_OVERRIDE'],
   needs: [],
-  uses: ['serviceMonitors', 'podMonitors', 'prometheusResources', 'namespaces', 'scrapeConfigs', 'services', 'workloads'],
+  uses: ['serviceMonitors', 'podMonitors', 'prometheusResources', 'namespaces', 'scrapeConfigs', 'services', 'workloads', 'rawJobTargets'],
   async run(ctx) {
     const prometheuses = await ctx.tryGet('prometheusResources');
     const namespaces = await ctx.tryGet('namespaces');

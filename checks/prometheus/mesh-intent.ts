@@ -14,7 +14,7 @@ import { resolveRawJobs, usesMeshTls } from '../monitors/raw-jobs.js';
 import { missingSidecarCause } from './injection.js';
 
 /** What a check that calls meshScrapers must declare in `uses`, besides `namespaces`. */
-export const MESH_INTENT_USES = ['scrapeConfigs', 'services', 'workloads', 'namespaces'] as const;
+export const MESH_INTENT_USES = ['scrapeConfigs', 'services', 'workloads', 'namespaces', 'rawJobTargets'] as const;
 
 const RECIPE_ANNOTATIONS = ['sidecar.istio.io/userVolumeMount', 'sidecar.istio.io/userVolume'];
 

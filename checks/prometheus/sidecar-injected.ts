@@ -8,7 +8,7 @@ export default defineCheck({
   category: 'prometheus',
   codes: ['SIDECAR_NOT_INJECTED'],
   needs: ['prometheusPods'],
-  uses: ['namespaces', 'scrapeConfigs', 'services', 'workloads'],
+  uses: ['namespaces', 'scrapeConfigs', 'services', 'workloads', 'rawJobTargets'],
   async run(ctx) {
     const namespaces = await ctx.tryGet('namespaces');
     for (const pp of await meshScrapers(ctx)) {

@@ -8,7 +8,6 @@ import type { DoctorOptions } from '../../core/options.js';
 import { Unavailable, type Providers, type ResourceStore } from '../../core/resources.js';
 import type { CertFileSet, RbacObjects } from '../../model/inventory.js';
 import type { KubeObject, Monitor, PeerAuthentication, Role, RoleBinding } from '../../model/k8s.js';
-import { nameOf, namespaceOf } from '../../model/k8s.js';
 import { DEFAULT_MESH_ROOT_NAMESPACE } from '../../model/mtls.js';
 import type { ScrapeConfigObject } from '../../model/scrape-config-crd.js';
 import { ApiClient, RESOURCES } from './api.js';
@@ -18,9 +17,7 @@ import { resolveKubeConfig } from './kubeconfig.js';
 import { discoverPrometheus, type PrometheusDiscovery } from './prometheus.js';
 import { ClusterReader } from './reader.js';
 import { listEndpointSlices, listServices, listTargetPods } from './targets.js';
-import { rawJobPods, rawJobServices } from './raw-job-targets.js';
-
-const byIdentity = <T extends KubeObject>(objects: T[]): T[] => [...new Map(objects.map((o) => [`${namespaceOf(o)}/${nameOf(o)}`, o])).values()];
+import { rawJobTargets } from './raw-job-targets.js';
 
 const MESH_ROOT_CONFIGMAP = 'istio-ca-root-cert';
 
@@ -51,8 +48,7 @@ export async function clusterProviders(options: DoctorOptions, store: ResourceSt
   const podMonitors = monitorsOf(RESOURCES.podMonitors);
   // the ScrapeConfig CRD is often not installed (404): then there are none
   const scrapeConfigObjects = once(async () => (await reader.listIfServed<ScrapeConfigObject>(RESOURCES.scrapeConfigs, undefined, {}, 'the checks of the ScrapeConfig objects (monitors.*)')) ?? []);
-  // the Services the monitors select, and those the raw jobs' discovery watches
-  const services = once(async () => byIdentity([...(await listServices(reader, await serviceMonitors())), ...(await rawJobServices(reader, store))]));
+  const services = once(async () => listServices(reader, await serviceMonitors()));
   const namespaces = once(() => reader.list<KubeObject>(RESOURCES.namespaces, undefined, {}, 'the namespace labels (injection, monitor namespace selectors, ambient mode)'));
 
   const providers: Providers = {
@@ -68,11 +64,9 @@ export async function clusterProviders(options: DoctorOptions, store: ResourceSt
     scrapeConfigObjects,
     services,
     endpointSlices: async () => listEndpointSlices(reader, await services()),
-    workloads: async () => {
-      const [monitored, watched] = await Promise.all([listTargetPods(reader, await services(), await podMonitors()), rawJobPods(reader, store)]);
-      const known = new Set(monitored.map((w) => `${w.namespace}/${nameOf(w.object)}`));
-      return [...monitored, ...watched.filter((p) => !known.has(`${namespaceOf(p)}/${nameOf(p)}`)).map((pod) => ({ object: pod, namespace: namespaceOf(pod), template: { metadata: pod.metadata, spec: pod.spec } }))];
-    },
+    workloads: async () => listTargetPods(reader, await services(), await podMonitors()),
+    // apart from services and workloads: it waits for the raw jobs, read from Prometheus's API
+    rawJobTargets: () => rawJobTargets(reader, store),
     namespaces,
     peerAuthentications: async () => {
       const skipped = 'the mTLS mode of every target (monitors.*, targets.*)';

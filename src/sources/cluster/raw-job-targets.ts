@@ -5,7 +5,9 @@
  * Prometheus sees. One list per namespace (or one cluster-wide list), whatever the number of jobs.
  */
 import type { ResourceStore } from '../../core/resources.js';
+import type { ResourceMap, TargetWorkload } from '../../model/inventory.js';
 import type { Pod, Service } from '../../model/k8s.js';
+import { namespaceOf } from '../../model/k8s.js';
 import { sdNamespaces } from '../../model/kubernetes-sd.js';
 import { RESOURCES, type ApiResource } from './api.js';
 import type { ClusterReader } from './reader.js';
@@ -31,5 +33,14 @@ async function listWatched<T extends Pod | Service>(reader: ClusterReader, store
   return lists.flat();
 }
 
-export const rawJobPods = (reader: ClusterReader, store: ResourceStore) => listWatched<Pod>(reader, store, RESOURCES.pods, true);
-export const rawJobServices = (reader: ClusterReader, store: ResourceStore) => listWatched<Service>(reader, store, RESOURCES.services, false);
+declare module '../../model/inventory.js' {
+  interface ResourceMap {
+    /** live: the pods and Services the raw jobs' discovery watches, beyond those of the monitors */
+    rawJobTargets: { services: Service[]; workloads: TargetWorkload[] };
+  }
+}
+
+export async function rawJobTargets(reader: ClusterReader, store: ResourceStore): Promise<ResourceMap['rawJobTargets']> {
+  const [pods, services] = await Promise.all([listWatched<Pod>(reader, store, RESOURCES.pods, true), listWatched<Service>(reader, store, RESOURCES.services, false)]);
+  return { services, workloads: pods.map((pod) => ({ object: pod, namespace: namespaceOf(pod), template: { metadata: pod.metadata, spec: pod.spec } })) };
+}
