@@ -7,7 +7,10 @@ import type { CheckContext } from '../../src/core/check.js';
 import { Unavailable } from '../../src/core/resources.js';
 import type { KubeObject, Monitor, MonitorEndpoint, PrometheusResource, SafeTLSConfig, ScrapeClass } from '../../src/model/k8s.js';
 import { nameOf, namespaceOf } from '../../src/model/k8s.js';
+import { mergeTlsWithScrapeClass, scrapeClassFor } from '../../src/model/scrape-class.js';
 import { prometheusSelects } from '../../src/model/selectors.js';
+
+export { scrapeClassFor };
 
 /** Both kinds of monitors; unavailable only when neither list could be read. */
 export async function loadMonitors(ctx: CheckContext): Promise<Monitor[]> {
@@ -39,36 +42,6 @@ export function schemeOf(endpoint: MonitorEndpoint): 'http' | 'https' {
 }
 
 export const label = (o: KubeObject) => `${o.kind ?? 'Object'} ${namespaceOf(o)}/${nameOf(o)}`;
-
-/** The scrape class a Prometheus applies to a monitor: the one it names, else the default class. */
-export function scrapeClassFor(prometheus: PrometheusResource, monitor: Monitor): { scrapeClass?: ScrapeClass; notFound?: string } {
-  const classes = prometheus.spec?.scrapeClasses ?? [];
-  const named = monitor.spec?.scrapeClass;
-  if (typeof named === 'string' && named) {
-    const scrapeClass = classes.find((c) => c.name === named);
-    return scrapeClass ? { scrapeClass } : { notFound: named };
-  }
-  return { scrapeClass: classes.find((c) => c.default === true) };
-}
-
-const isEmptyTls = (tls: SafeTLSConfig | undefined) => !isObject(tls) || Object.keys(tls).length === 0;
-const hasRef = (ref: unknown) => isObject(ref) && Object.keys(ref).length > 0;
-
-/**
- * The operator's merge: a monitor without a tlsConfig of its own takes the class's whole; one with
- * its own keeps it, and gets only caFile, certFile and keyFile from the class, each where it sets
- * neither the file nor a Secret/ConfigMap reference. insecureSkipVerify is never inherited then.
- */
-function mergeTlsWithScrapeClass(own: SafeTLSConfig | undefined, scrapeClass: ScrapeClass | undefined): SafeTLSConfig | undefined {
-  const fromClass = scrapeClass?.tlsConfig;
-  if (isEmptyTls(own)) return fromClass;
-  if (!fromClass) return own;
-  const merged: SafeTLSConfig = { ...own };
-  if (!merged.caFile && !hasRef(merged.ca) && fromClass.caFile) merged.caFile = fromClass.caFile;
-  if (!merged.certFile && !hasRef(merged.cert) && fromClass.certFile) merged.certFile = fromClass.certFile;
-  if (!merged.keyFile && !hasRef(merged.keySecret) && fromClass.keyFile) merged.keyFile = fromClass.keyFile;
-  return merged;
-}
 
 /** One way a monitor is turned into scrape jobs: by a Prometheus that selects it (or by none known). */
 export interface MonitorView {

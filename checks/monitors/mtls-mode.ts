@@ -23,7 +23,7 @@ export default defineCheck({
   category: 'monitors',
   codes: ['MONITOR_SCHEME_HTTP_ON_STRICT', 'MONITOR_TLS_ON_PLAINTEXT'],
   needs: ['workloads'],
-  uses: ['serviceMonitors', 'podMonitors', 'services', 'peerAuthentications', 'meshRootNamespace', 'namespaces', 'scrapeConfigs'],
+  uses: ['serviceMonitors', 'podMonitors', 'services', 'peerAuthentications', 'meshRootNamespace', 'namespaces', 'scrapeConfigs', 'rawJobTargets'],
   async run(ctx) {
     const workloads = await ctx.get('workloads');
     const services = await ctx.tryGet('services');

@@ -16,7 +16,7 @@ export default defineCheck({
   category: 'monitors',
   codes: ['MONITOR_PORT_PROTOCOL', 'MONITOR_MERGED_METRICS_PORT'],
   needs: [],
-  uses: ['serviceMonitors', 'podMonitors', 'services', 'workloads', 'scrapeConfigs', 'namespaces'],
+  uses: ['serviceMonitors', 'podMonitors', 'services', 'workloads', 'scrapeConfigs', 'namespaces', 'rawJobTargets'],
   async run(ctx) {
     // Only TLS scrapes meet the ALPN problem and the plain-text port; http scrapes are judged elsewhere.
     const httpsEndpointsOf = (monitor: Monitor) => new Set(endpointsOf(monitor).filter((ep) => schemeOf(ep.endpoint) === 'https').map((ep) => ep.path));

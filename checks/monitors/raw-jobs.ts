@@ -92,12 +92,17 @@ export function resolveRawJob(entry: ScrapeJobEntry, services: readonly Service[
   };
 }
 
-/** Every raw job resolved over what the check may read. */
+const byIdentity = <T extends { object?: KubeObject } | KubeObject>(items: T[], key: (t: T) => KubeObject): T[] =>
+  [...new Map(items.map((t) => [`${key(t).kind}/${key(t).metadata?.namespace}/${nameOf(key(t))}`, t])).values()];
+
+/** Every raw job resolved over what the check may read (live, with the pods and Services the jobs watch). */
 export async function resolveRawJobs(ctx: CheckContext): Promise<ResolvedRawJob[]> {
   const entries = await loadRawJobs(ctx);
   if (!entries.length) return [];
-  const [services, workloads, namespaces] = await Promise.all([ctx.tryGet('services'), ctx.tryGet('workloads'), ctx.tryGet('namespaces')]);
-  return entries.map((e) => resolveRawJob(e, services, workloads, namespaces));
+  const [services, workloads, namespaces, watched] = await Promise.all([ctx.tryGet('services'), ctx.tryGet('workloads'), ctx.tryGet('namespaces'), ctx.tryGet('rawJobTargets')]);
+  const allServices = watched ? byIdentity([...(services ?? []), ...watched.services], (s) => s) : services;
+  const allWorkloads = watched ? byIdentity([...(workloads ?? []), ...watched.workloads], (w) => w.object) : workloads;
+  return entries.map((e) => resolveRawJob(e, allServices, allWorkloads, namespaces));
 }
 
 const CERT_FILE_NAMES = /(^|\/)(root-cert|cert-chain|key)\.pem$/;

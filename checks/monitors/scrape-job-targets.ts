@@ -16,7 +16,7 @@ export default defineCheck({
   category: 'monitors',
   codes: ['SCRAPE_JOB_NO_TARGETS'],
   needs: ['scrapeConfigs', 'objects'],
-  uses: ['services', 'workloads', 'namespaces'],
+  uses: ['services', 'workloads', 'namespaces', 'rawJobTargets'],
   async run(ctx) {
     const objects = await ctx.get('objects');
     const known = new Set(objects.flatMap((o) => (o.kind === 'Namespace' ? [nameOf(o)] : o.kind ? [namespaceOf(o)] : [])));

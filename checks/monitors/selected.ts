@@ -16,11 +16,11 @@ function selection(prometheus: PrometheusResource, monitor: Monitor, namespaces:
 
 export default defineCheck({
   id: 'monitors.selected',
-  title: 'every monitor is selected by a Prometheus (or another scraper)',
+  title: 'every monitor and ScrapeConfig is selected by a Prometheus (or another scraper)',
   category: 'monitors',
   codes: ['MONITOR_NOT_SELECTED'],
   needs: [],
-  uses: ['prometheusResources', 'prometheusPods', 'serviceMonitors', 'podMonitors', 'namespaces'],
+  uses: ['prometheusResources', 'prometheusPods', 'serviceMonitors', 'podMonitors', 'scrapeConfigObjects', 'namespaces'],
   async run(ctx) {
     const [prometheuses, pods] = await Promise.all([ctx.tryGet('prometheusResources'), ctx.tryGet('prometheusPods')]);
     // VMAgent, Alloy, a target allocator: their own selection rules, once per scraper
@@ -30,10 +30,16 @@ export default defineCheck({
       return;
     }
     const namespaces = await ctx.tryGet('namespaces');
-    for (const monitor of await loadMonitors(ctx)) {
+    const scrapeConfigs = (await ctx.tryGet('scrapeConfigObjects')) ?? [];
+    const monitors = await loadMonitors(ctx).catch((error: unknown) => {
+      if (!scrapeConfigs.length) throw error;
+      return [];
+    });
+    for (const monitor of [...monitors, ...scrapeConfigs]) {
       const selections = [
         ...(prometheuses ?? []).map((p) => selection(p, monitor, namespaces)),
-        ...scrapers.map((s) => scraperSelects(s, monitor, namespaces)),
+        // only the operator's Prometheus resources select ScrapeConfigs
+        ...(monitor.kind === 'ScrapeConfig' ? [] : scrapers.map((s) => scraperSelects(s, monitor as Monitor, namespaces))),
       ];
       // Unknown namespace labels may hide a match: claim nothing then.
       if (selections.some((s) => s.selected !== false)) continue;

@@ -45,7 +45,7 @@ export default defineCheck({
   category: 'monitors',
   codes: ['MONITOR_TLS_PATH_UNMOUNTED'],
   needs: ['prometheusPods'],
-  uses: ['serviceMonitors', 'podMonitors', 'namespaces', 'scrapeConfigs', 'services', 'workloads'],
+  uses: ['serviceMonitors', 'podMonitors', 'namespaces', 'scrapeConfigs', 'services', 'workloads', 'rawJobTargets'],
   async run(ctx) {
     const pods = await ctx.get('prometheusPods');
     const namespaces = await ctx.tryGet('namespaces');
@@ -59,7 +59,7 @@ export default defineCheck({
         const path = job.entry.job.tls?.[field];
         const problem = typeof path === 'string' && path ? problemOf(path, field, mount.mountPath) : undefined;
         if (problem && path) ctx.report('MONITOR_TLS_PATH_UNMOUNTED', {
-          field: `${job.label} tls_config.${RAW_FIELDS[field]}`, path, mountPath: mount.mountPath, problem,
+          field: job.entry.tlsOrigin !== undefined ? `${job.entry.tlsOrigin}.${field}` : `${job.label} tls_config.${RAW_FIELDS[field]}`, path, mountPath: mount.mountPath, problem,
           expected: `${normaliseDir(mount.mountPath)}/${EXPECTED_FILE[field]}`,
         }, rawJobTarget(job));
       }

@@ -25,7 +25,7 @@ export default defineCheck({
   category: 'monitors',
   codes: ['MONITOR_TLS_FILES_MISSING', 'MONITOR_VERIFY_SPIFFE', 'SCRAPE_CLASS_TLS_OVERRIDE'],
   needs: [],
-  uses: ['serviceMonitors', 'podMonitors', 'prometheusResources', 'namespaces', 'scrapeConfigs', 'services', 'workloads'],
+  uses: ['serviceMonitors', 'podMonitors', 'prometheusResources', 'namespaces', 'scrapeConfigs', 'services', 'workloads', 'rawJobTargets'],
   async run(ctx) {
     const prometheuses = await ctx.tryGet('prometheusResources');
     const namespaces = await ctx.tryGet('namespaces');
@@ -36,8 +36,10 @@ export default defineCheck({
       // inline PEM (ca, cert, key) counts as set, as the CRD's Secret references do
       const inline = { inline: true };
       const asSafe = tls && ({ caFile: tls.caFile, certFile: tls.certFile, keyFile: tls.keyFile, ca: tls.ca ? inline : undefined, cert: tls.cert ? inline : undefined, keySecret: tls.key ? inline : undefined } as SafeTLSConfig);
-      const missing = missingFiles(asSafe, RAW_NAMES);
-      if (missing.length) ctx.report('MONITOR_TLS_FILES_MISSING', { endpoint: job.label, missing, kind: 'ScrapeJob' }, rawJobTarget(job));
+      // a ScrapeConfig object: the operator's names (its files come from a scrape class)
+      const object = job.entry.tlsOrigin !== undefined;
+      const missing = missingFiles(asSafe, object ? undefined : RAW_NAMES);
+      if (missing.length) ctx.report('MONITOR_TLS_FILES_MISSING', { endpoint: job.label, missing, kind: object ? 'ScrapeConfig' : 'ScrapeJob' }, rawJobTarget(job));
       if (tls?.insecureSkipVerify !== true) ctx.report('MONITOR_VERIFY_SPIFFE', { endpoint: job.label }, rawJobTarget(job));
     }
     for (const monitor of await loadMonitors(ctx).catch((error) => (ctx.tryGet('scrapeConfigs').then((c) => { if (!c) throw error; return []; })))) {

@@ -4,6 +4,7 @@ import { annotationsOf } from '../../src/model/k8s.js';
 import { ANNOTATION, outputCertsDir, parseProxyConfig, sidecarOutputCertsDir } from '../../src/model/istio.js';
 import { hasSidecar } from '../../src/model/prometheus.js';
 import { withoutSidecarOrRecipe } from './injection.js';
+import { MESH_INTENT_USES, meshScrapers } from './mesh-intent.js';
 
 /**
  * Where OUTPUT_CERTS must be for this pod. Once a sidecar runs, only what reached it counts: its env,
@@ -20,10 +21,10 @@ export default defineCheck({
   category: 'prometheus',
   codes: ['OUTPUT_CERTS_MISSING'],
   needs: ['prometheusPods'],
-  uses: ['namespaces'],
+  uses: [...MESH_INTENT_USES],
   async run(ctx) {
     const namespaces = await ctx.tryGet('namespaces');
-    for (const pp of await ctx.get('prometheusPods')) {
+    for (const pp of await meshScrapers(ctx)) {
       if (withoutSidecarOrRecipe(pp, namespaces)) continue; // SIDECAR_NOT_INJECTED says it
       const text = annotationsOf(pp.pod)[ANNOTATION.proxyConfig];
       // An unreadable annotation is PROXY_CONFIG_INVALID: whether it names OUTPUT_CERTS is unknown.

@@ -6,6 +6,7 @@ import { ANNOTATION, isHeldByPostStart, isNativeSidecar, podHoldApplicationUntil
 import { meshHoldDefault, type MeshDefault } from '../../src/model/mesh-config.js';
 import { hasSidecar } from '../../src/model/prometheus.js';
 import { getsSidecar } from './injection.js';
+import { MESH_INTENT_USES, meshScrapers } from './mesh-intent.js';
 
 /**
  * Judged on the pod as injected: Prometheus starts only once the sidecar is ready when istio-proxy is
@@ -38,12 +39,12 @@ export default defineCheck({
   category: 'prometheus',
   codes: ['STARTUP_RACE'],
   needs: ['prometheusPods'],
-  uses: ['namespaces', 'objects'],
+  uses: ['objects', ...MESH_INTENT_USES],
   async run(ctx) {
     const namespaces = await ctx.tryGet('namespaces');
     // As written: the sanitiser reads a ConfigMap's `values` key as a list of strings.
     const meshDefault = meshHoldDefault(((await ctx.tryGet('objects')) ?? []).map((o: KubeObject) => ctx.asWritten(o)));
-    for (const pp of await ctx.get('prometheusPods')) {
+    for (const pp of await meshScrapers(ctx)) {
       if (!getsSidecar(pp, namespaces)) continue; // never on a pod without a sidecar
       if (startsAfterProxy(pp, meshDefault)) continue;
       ctx.report('STARTUP_RACE', {}, {

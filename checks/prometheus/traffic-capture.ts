@@ -7,6 +7,7 @@ import { trafficCapture } from '../../src/model/istio.js';
 import { prometheusSelects } from '../../src/model/selectors.js';
 import { resolveTargets } from '../monitors/scrape-targets.js';
 import { getsTrafficCapture } from './injection.js';
+import { MESH_INTENT_USES, meshScrapers } from './mesh-intent.js';
 
 const INCLUDE_OUTBOUND_PORTS = 'traffic.sidecar.istio.io/includeOutboundPorts';
 const EXCLUDE_OUTBOUND_PORTS = 'traffic.sidecar.istio.io/excludeOutboundPorts';
@@ -31,10 +32,10 @@ export default defineCheck({
   category: 'prometheus',
   codes: ['OUTBOUND_CAPTURED', 'INBOUND_CAPTURED'],
   needs: ['prometheusPods'],
-  uses: ['namespaces', 'serviceMonitors', 'podMonitors', 'services', 'workloads'],
+  uses: ['serviceMonitors', 'podMonitors', ...MESH_INTENT_USES],
   async run(ctx) {
     const namespaces = await ctx.tryGet('namespaces');
-    for (const pp of await ctx.get('prometheusPods')) {
+    for (const pp of await meshScrapers(ctx)) {
       // Judged on the pod as injected: without the injector's iptables (or CNI) nothing is captured.
       if (!getsTrafficCapture(pp, namespaces)) continue;
       const subject = ctx.subjectOf(pp.subject);

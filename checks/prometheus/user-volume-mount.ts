@@ -4,6 +4,7 @@ import { annotationsOf } from '../../src/model/k8s.js';
 import { ANNOTATION, certsVolumeOf, normaliseDir, outputCertsDir, parseUserVolumeMount } from '../../src/model/istio.js';
 import { sidecarOf } from '../../src/model/prometheus.js';
 import { withoutSidecarOrRecipe } from './injection.js';
+import { MESH_INTENT_USES, meshScrapers } from './mesh-intent.js';
 
 /**
  * An istio-proxy that is already there (written by hand, as Istio 1.5's bundled Prometheus did, or
@@ -21,10 +22,10 @@ export default defineCheck({
   category: 'prometheus',
   codes: ['USER_VOLUME_MOUNT_MISSING', 'USER_VOLUME_MOUNT_INVALID', 'USER_VOLUME_MOUNT_READONLY'],
   needs: ['prometheusPods'],
-  uses: ['namespaces'],
+  uses: [...MESH_INTENT_USES],
   async run(ctx) {
     const namespaces = await ctx.tryGet('namespaces');
-    for (const pp of await ctx.get('prometheusPods')) {
+    for (const pp of await meshScrapers(ctx)) {
       if (withoutSidecarOrRecipe(pp, namespaces)) continue; // SIDECAR_NOT_INJECTED says it
       const subject = ctx.subjectOf(pp.subject);
       const text = annotationsOf(pp.pod)[ANNOTATION.userVolumeMount];

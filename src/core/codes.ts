@@ -201,7 +201,7 @@ export const CODES = {
   MONITOR_NOT_SELECTED: code<{ prometheuses: string[]; reasons: string[] }>({
     severity: 'error', category: 'monitors',
     message: (a) => `no Prometheus selects it${a.reasons.length ? `: ${a.reasons.join('; ')}` : ''}`,
-    hint: 'Give it the labels of the Prometheus serviceMonitorSelector/podMonitorSelector, in a namespace its namespace selector admits (a missing selector matches nothing; a missing namespace selector means its own namespace).',
+    hint: 'Give it the labels of the Prometheus serviceMonitorSelector/podMonitorSelector (scrapeConfigSelector for a ScrapeConfig), in a namespace its namespace selector admits (a missing selector matches nothing; a missing namespace selector means its own namespace).',
   }),
   MONITOR_NO_MATCHING_SERVICE: code<{ selector: string; namespaces: string[]; target: 'Service' | 'Pod' }>({
     severity: 'error', category: 'monitors',
@@ -222,11 +222,11 @@ export const CODES = {
   }),
   MONITOR_TLS_FILES_MISSING: code<{ endpoint: string; missing: string[]; kind: string }>({
     severity: 'error', category: 'monitors',
-    message: (a) => `${a.endpoint} uses https but its TLS settings have no ${a.missing.join(', ')}${a.missing.some((f) => f !== 'caFile') ? ': Prometheus sends no client certificate, which a STRICT target refuses' : ': Prometheus cannot verify the server'}`,
+    message: (a) => `${a.endpoint} uses https but its TLS settings have no ${a.missing.join(', ')}${a.missing.some((f) => !/^ca(File|_file)$/.test(f)) ? ': Prometheus sends no client certificate, which a STRICT target refuses' : ': Prometheus cannot verify the server'}`,
     hint: (a) => a.kind === 'ScrapeJob'
       ? "Set the job's tls_config ca_file, cert_file and key_file to root-cert.pem, cert-chain.pem and key.pem under the Prometheus container's mount of the certificates volume, with insecure_skip_verify: true."
-      : a.kind === 'PodMonitor'
-      ? "A PodMonitor's tlsConfig cannot name files: put caFile, certFile and keyFile (root-cert.pem, cert-chain.pem, key.pem under the certificates mount) with insecureSkipVerify: true in a scrape class of the Prometheus resource, and set spec.scrapeClass (or make that class the default)."
+      : a.kind === 'PodMonitor' || a.kind === 'ScrapeConfig'
+      ? `A ${a.kind}'s tlsConfig cannot name files: put caFile, certFile and keyFile (root-cert.pem, cert-chain.pem, key.pem under the certificates mount) with insecureSkipVerify: true in a scrape class of the Prometheus resource, and set spec.scrapeClass (or make that class the default).`
       : 'Set tlsConfig caFile, certFile and keyFile to root-cert.pem, cert-chain.pem and key.pem under /etc/prom-certs/ (or use a scrape class that sets them).',
   }),
   MONITOR_TLS_PATH_UNMOUNTED: code<{ field: string; path: string; mountPath: string; problem: 'outside-mount' | 'not-written' | 'wrong-file' | 'not-mounted'; expected: string; scraper?: string }>({

@@ -170,6 +170,8 @@ export interface PrometheusResource extends KubeObject {
     serviceMonitorNamespaceSelector?: LabelSelector | null;
     podMonitorSelector?: LabelSelector | null;
     podMonitorNamespaceSelector?: LabelSelector | null;
+    scrapeConfigSelector?: LabelSelector | null;
+    scrapeConfigNamespaceSelector?: LabelSelector | null;
     volumes?: Volume[];
     volumeMounts?: VolumeMount[];
     containers?: Container[];

@@ -150,7 +150,79 @@ export function lazyValidators<K extends string>(schemas: () => Record<K, Schema
     return compiled;
   };
 }
-const validators = lazyValidators(() => ({ ServiceMonitor: monitorSchema('ServiceMonitor'), PodMonitor: monitorSchema('PodMonitor') }));
+
+export const SCRAPE_CONFIG_API_VERSION = 'monitoring.coreos.com/v1alpha1';
+
+const K8S_ROLES = oneOfStrings('Pod', 'Endpoints', 'Ingress', 'Service', 'Node', 'EndpointSlice');
+const relabelConfig = strictObject({
+  sourceLabels: arrayOf(string), separator: string, targetLabel: string, regex: string,
+  modulus: nonNegative, replacement: string,
+  action: oneOfStrings('replace', 'Replace', 'keep', 'Keep', 'drop', 'Drop', 'hashmod', 'HashMod', 'labelmap', 'LabelMap', 'labeldrop', 'LabelDrop',
+    'labelkeep', 'LabelKeep', 'lowercase', 'Lowercase', 'uppercase', 'Uppercase', 'keepequal', 'KeepEqual', 'dropequal', 'DropEqual'),
+});
+/** The SafeTLSConfig of a ScrapeConfig: no file fields (files come only from a scrape class). */
+const safeTlsConfig = strictObject({
+  ca: secretOrConfigMap, cert: secretOrConfigMap, keySecret: keySelector,
+  insecureSkipVerify: boolean, serverName: string, minVersion: oneOfStrings('TLS10', 'TLS11', 'TLS12', 'TLS13'), maxVersion: oneOfStrings('TLS10', 'TLS11', 'TLS12', 'TLS13'),
+});
+const OTHER_SD = ['azure', 'consul', 'digitalOcean', 'dns', 'docker', 'dockerSwarm', 'ec2', 'eureka', 'file', 'gce', 'hetzner', 'http', 'ionos', 'kuma', 'lightSail', 'linode', 'nomad', 'openstack', 'ovhcloud', 'puppetDB', 'scaleway'];
+
+/**
+ * The ScrapeConfig's spec (monitoring.coreos.com/v1alpha1), from the operator's CRD
+ * example/prometheus-operator-crd/monitoring.coreos.com_scrapeconfigs.yaml at v0.93.0 (commit
+ * 6adcebc5076c34f4f55f8f5f7b1e528929373ac7): what asm-prom interprets (discovery, relabelling,
+ * scheme, path, TLS) in full, the other fields by type.
+ */
+function scrapeConfigSpec(): Schema {
+  return strictObject({
+    jobName: { type: 'string', minLength: 1 },
+    metricsPath: { type: 'string', minLength: 1 },
+    scheme: oneOfStrings('http', 'https', 'HTTP', 'HTTPS'),
+    scrapeClass: { type: 'string', minLength: 1 },
+    scrapeInterval: duration,
+    scrapeTimeout: duration,
+    params: mapOf(arrayOf(string)),
+    tlsConfig: safeTlsConfig,
+    relabelings: arrayOf(relabelConfig),
+    metricRelabelings: arrayOf(relabelConfig),
+    staticConfigs: arrayOf(strictObject({ targets: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } }, labels: mapOf(string) }, ['targets'])),
+    kubernetesSDConfigs: arrayOf(strictObject({
+      role: K8S_ROLES,
+      apiServer: string,
+      namespaces: strictObject({ names: arrayOf(string), ownNamespace: boolean }),
+      selectors: arrayOf(strictObject({ role: K8S_ROLES, label: { type: 'string', minLength: 1 }, field: { type: 'string', minLength: 1 } }, ['role'])),
+      attachMetadata: strictObject({ node: boolean }),
+      tlsConfig: safeTlsConfig,
+      enableHTTP2: boolean, followRedirects: boolean, noProxy: string, proxyFromEnvironment: boolean,
+      proxyUrl: { type: 'string', pattern: '^(http|https|socks5)://.+$' },
+      authorization: opaque('object'), basicAuth: opaque('object'), oauth2: opaque('object'), proxyConnectHeader: opaque('object'),
+    }, ['role'])),
+    ...Object.fromEntries(OTHER_SD.map((sd) => [`${sd}SDConfigs`, opaque('array')])),
+    honorLabels: boolean, honorTimestamps: boolean, trackTimestampsStaleness: boolean, enableCompression: boolean, enableHTTP2: boolean,
+    scrapeClassicHistograms: boolean, scrapeNativeHistograms: boolean, convertClassicHistogramsToNHCB: boolean, proxyFromEnvironment: boolean,
+    noProxy: string, proxyUrl: { type: 'string', pattern: '^(http|https|socks5)://.+$' },
+    authorization: opaque('object'), basicAuth: opaque('object'), oauth2: opaque('object'), proxyConnectHeader: opaque('object'),
+    sampleLimit: nonNegative, targetLimit: nonNegative, labelLimit: nonNegative, labelNameLengthLimit: nonNegative,
+    labelValueLengthLimit: nonNegative, keepDroppedTargets: nonNegative, nativeHistogramBucketLimit: nonNegative,
+    nativeHistogramMinBucketFactor: intOrString,
+    bodySizeLimit: { type: 'string', pattern: '(^0|([0-9]*[.])?[0-9]+((K|M|G|T|E|P)i?)?B)$' },
+    scrapeProtocols: arrayOf(scrapeProtocol), fallbackScrapeProtocol: scrapeProtocol,
+    nameEscapingScheme: oneOfStrings('AllowUTF8', 'Underscores', 'Dots', 'Values'),
+    nameValidationScheme: oneOfStrings('UTF8', 'Legacy'),
+  });
+}
+
+export function scrapeConfigSchema(): Schema {
+  return strictObject({
+    apiVersion: { type: 'string', const: SCRAPE_CONFIG_API_VERSION },
+    kind: { type: 'string', const: 'ScrapeConfig' },
+    metadata: { type: 'object', properties: { name: string, namespace: string, labels: mapOf(string), annotations: mapOf(string) }, required: ['name'] },
+    spec: scrapeConfigSpec(),
+    status: opaque('object'),
+  }, ['apiVersion', 'kind', 'metadata', 'spec']);
+}
+
+const validators = lazyValidators<SchemaKind>(() => ({ ServiceMonitor: monitorSchema('ServiceMonitor'), PodMonitor: monitorSchema('PodMonitor'), ScrapeConfig: scrapeConfigSchema() }));
 
 /** `/spec/endpoints/0/tlsConfig` + `caFiel` → `spec.endpoints[0].tlsConfig.caFiel` */
 function jsonPath(instancePath: string, child?: string): string {
@@ -171,6 +243,8 @@ function describeError(error: ErrorObject): string {
       const where = jsonPath(error.instancePath, field);
       if (FILE_FIELDS.includes(field) && POD_MONITOR_TLS_CONFIG.test(path))
         return `${where}: unknown field (a PodMonitor's tlsConfig cannot name files; the Istio files reach PodMonitors only through a Prometheus scrape class)`;
+      if (FILE_FIELDS.includes(field) && path === 'spec.tlsConfig' && !(error.parentSchema as { properties?: Schema } | undefined)?.properties?.caFile)
+        return `${where}: unknown field (a ScrapeConfig's tlsConfig cannot name files; the Istio files reach ScrapeConfigs only through a Prometheus scrape class)`;
       const known = Object.keys((error.parentSchema as Schema | undefined)?.properties ?? {});
       const meant = known.find((name) => editDistance(name.toLowerCase(), field.toLowerCase()) <= 2);
       if (!meant && known.join() === 'matchExpressions,matchLabels') return `${where}: unknown field (a label selector: labels go under matchLabels)`;
@@ -191,8 +265,10 @@ function describeError(error: ErrorObject): string {
   }
 }
 
-/** Every schema error of a monitor, each with its JSON path; empty when it is valid. */
-export function validateMonitor(kind: MonitorKind, object: unknown): string[] {
+export type SchemaKind = MonitorKind | 'ScrapeConfig';
+
+/** Every schema error of a monitor (or ScrapeConfig), each with its JSON path; empty when it is valid. */
+export function validateMonitor(kind: SchemaKind, object: unknown): string[] {
   return schemaErrors(validators()[kind], object);
 }
 

@@ -98,8 +98,12 @@ export function isMonitorKind(kind: string | undefined): kind is MonitorKind {
   return kind === 'ServiceMonitor' || kind === 'PodMonitor';
 }
 
-/** The Prometheus fields that select monitors of a kind. */
-function selectorFields(kind: MonitorKind) {
+/** The kinds a Prometheus selects by its own label and namespace selectors. */
+export type SelectableKind = MonitorKind | 'ScrapeConfig';
+
+/** The Prometheus fields that select objects of a kind. */
+function selectorFields(kind: SelectableKind) {
+  if (kind === 'ScrapeConfig') return { selector: 'scrapeConfigSelector', namespaceSelector: 'scrapeConfigNamespaceSelector' } as const;
   return kind === 'ServiceMonitor'
     ? { selector: 'serviceMonitorSelector', namespaceSelector: 'serviceMonitorNamespaceSelector' } as const
     : { selector: 'podMonitorSelector', namespaceSelector: 'podMonitorNamespaceSelector' } as const;
@@ -112,13 +116,13 @@ export interface Selection {
 }
 
 /**
- * Whether a Prometheus resource selects a monitor, by the operator's rules: a null/absent monitor
+ * Whether a Prometheus resource selects a monitor (or a ScrapeConfig), by the operator's rules: a null/absent
  * selector matches nothing and `{}` everything; a null/absent namespace selector means the
  * Prometheus's own namespace only, `{}` every namespace, otherwise it matches Namespace labels.
  */
 export function prometheusSelects(prometheus: PrometheusResource, monitor: Monitor, namespaces?: readonly KubeObject[]): Selection {
   const kind = monitor.kind;
-  if (!isMonitorKind(kind)) return { selected: false, reason: `kind ${String(kind)} is not a monitor` };
+  if (!isMonitorKind(kind) && kind !== 'ScrapeConfig') return { selected: false, reason: `kind ${String(kind)} is not a monitor` };
   const fields = selectorFields(kind);
   const who = `${prometheus.kind ?? 'Prometheus'} ${namespaceOf(prometheus)}/${nameOf(prometheus)}`;
   const selector = prometheus.spec?.[fields.selector];

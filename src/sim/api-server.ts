@@ -259,7 +259,8 @@ export class SimApiServer {
     const discovery = this.discovery(url.pathname);
     if (discovery) return req.method === 'GET' ? sendJson(res, 200, discovery) : sendStatus(res, 405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource');
     const parsed = parseResourcePath(url.pathname);
-    if (!parsed || parsed === 'no-such-resource') return sendStatus(res, 404, 'NotFound', 'the server could not find the requested resource');
+    // a CRD the scenario leaves uninstalled answers as kube-apiserver does for any unknown resource
+    if (!parsed || parsed === 'no-such-resource' || this.options.faults.notServed?.includes(parsed.resource.resource)) return sendStatus(res, 404, 'NotFound', 'the server could not find the requested resource');
     target = parsed;
     const { resource, namespace, name, subresource } = parsed;
 

@@ -50,6 +50,7 @@ export const API_RESOURCES: readonly ApiResource[] = [
   { group: 'operator.victoriametrics.com', version: 'v1beta1', resource: 'vmservicescrapes', kind: 'VMServiceScrape', namespaced: true, shortNames: ['vmss'], categories: ['victoriametrics'] },
   { group: 'operator.victoriametrics.com', version: 'v1beta1', resource: 'vmpodscrapes', kind: 'VMPodScrape', namespaced: true, shortNames: ['vmps'], categories: ['victoriametrics'] },
   ...['v1beta1', 'v1alpha1'].map((version) => ({ group: 'opentelemetry.io', version, resource: 'opentelemetrycollectors', kind: 'OpenTelemetryCollector', namespaced: true, shortNames: ['otelcol', 'otelcols'], categories: ['opentelemetry'] })),
+  { group: 'monitoring.coreos.com', version: 'v1alpha1', resource: 'scrapeconfigs', kind: 'ScrapeConfig', namespaced: true, shortNames: ['scfg'], categories: ['prometheus-operator'] },
   ...['v1', 'v1beta1'].flatMap((version) => [
     { group: 'security.istio.io', version, resource: 'peerauthentications', kind: 'PeerAuthentication', namespaced: true, shortNames: ['pa'], categories: ['istio-io', 'security-istio-io'] },
     { group: 'security.istio.io', version, resource: 'authorizationpolicies', kind: 'AuthorizationPolicy', namespaced: true, shortNames: ['ap'], categories: ['istio-io', 'security-istio-io'] },

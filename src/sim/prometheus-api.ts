@@ -11,7 +11,15 @@ import { connect as http2Connect } from 'node:http2';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { connect as netConnect, type Socket } from 'node:net';
 import { stringify } from 'yaml';
-import type { EndpointSlice, KubeObject, Monitor, MonitorEndpoint, PrometheusResource } from '../model/k8s.js';
+import type { PrometheusPod } from '../model/inventory.js';
+import type { EndpointSlice, KubeObject, Monitor, MonitorEndpoint, PrometheusResource, Service } from '../model/k8s.js';
+import { discoverKubernetes } from '../model/kubernetes-sd.js';
+import { prometheusContainerOf } from '../model/prometheus.js';
+import { populateTarget, portOfAddress } from '../model/relabel.js';
+import { scrapeClassFor } from '../model/scrape-class.js';
+import { loadScrapeConfigObject, operatorScrapeJob, type ScrapeConfigObject } from '../model/scrape-config-crd.js';
+import { loadPrometheusConfig, type RawScrapeJob } from '../model/scrape-config.js';
+import { configFileOf } from '../sources/raw-scrape-configs.js';
 import { inMonitorNamespaces, matchesLabels, prometheusSelects } from '../model/selectors.js';
 import type { ClusterState, SimPod } from './cluster.js';
 import { canRead, type PodFilesystems } from './filesystem.js';
@@ -36,7 +44,10 @@ interface Scrape { health: 'up' | 'down' | 'unknown'; lastError: string; duratio
 
 interface Job {
   name: string;
-  monitor: Monitor;
+  /** the ServiceMonitor of an operator job; none for a raw job or a ScrapeConfig's */
+  monitor?: Monitor;
+  /** a raw job (the pod's own configuration, or a ScrapeConfig's generated job) */
+  raw?: RawScrapeJob;
   endpoint: MonitorEndpoint;
   /** why the pool could not be built (the TLS files), if so */
   poolError?: string;
@@ -81,12 +92,28 @@ export function goErrorText(error: NodeJS.ErrnoException, target: { host: string
 
 export class FakePrometheus {
   /** the current scrape round; targets it has not reached yet are `unknown`, as in Prometheus before a first scrape */
-  private round: { at: number; jobs: Job[]; scrapes: Map<string, Scrape>; done: Promise<void> } | undefined;
+  private round: { at: number; jobs: Job[]; scrapes: Map<string, Scrape>; done: Promise<void>; warm?: boolean } | undefined;
   private stopped = false;
-  private readonly resource: PrometheusResource;
+  /** the operator's resource; none for a Prometheus run from its own configuration file */
+  private readonly resource: PrometheusResource | undefined;
+  private readonly container: string;
 
   constructor(private readonly state: ClusterState, private readonly filesystems: PodFilesystems, private readonly sim: SimPod) {
-    this.resource = sim.prometheus!;
+    this.resource = sim.prometheus;
+    this.container = prometheusContainerOf(sim.pod.spec)?.name ?? 'prometheus';
+  }
+
+  private version(): string {
+    const image = this.sim.pod.spec?.containers?.find((c) => c.name === this.container)?.image ?? '';
+    return (this.resource?.spec?.version ?? /:v?(\d[\d.]*)$/.exec(image)?.[1] ?? '2.53.0').replace(/^v/, '');
+  }
+
+  /** The text of --config.file as the container sees it (a plain Prometheus: its mounted ConfigMap). */
+  private ownConfig(): string | undefined {
+    if (this.resource) return undefined;
+    const path = configFileOf({ pod: this.sim.pod, prometheusContainer: this.container } as PrometheusPod);
+    const found = this.filesystems.view(this.sim, this.container)?.lookup(path);
+    return found?.type === 'file' ? found.file.content : '';
   }
 
   handle(req: IncomingMessage, res: ServerResponse): void {
@@ -97,7 +124,7 @@ export class FakePrometheus {
       res.end(text);
     };
     if (path === '/-/ready' || path === '/-/healthy') return void res.writeHead(200, { 'content-type': 'text/plain' }).end(`Prometheus Server is ${path === '/-/ready' ? 'Ready' : 'Healthy'}.\n`);
-    if (path === '/api/v1/status/buildinfo') return json({ status: 'success', data: { version: this.resource.spec?.version?.replace(/^v/, '') ?? '2.53.0', revision: 'simulated', branch: 'HEAD', buildUser: 'sim', buildDate: '20240619-07:39:12', goVersion: 'go1.22.4' } });
+    if (path === '/api/v1/status/buildinfo') return json({ status: 'success', data: { version: this.version(), revision: 'simulated', branch: 'HEAD', buildUser: 'sim', buildDate: '20240619-07:39:12', goVersion: 'go1.22.4' } });
     if (path === '/api/v1/status/config') return json({ status: 'success', data: { yaml: this.configYaml() } });
     if (path === '/api/v1/targets') {
       const round = this.currentRound();
@@ -112,10 +139,27 @@ export class FakePrometheus {
     json({ status: 'error', errorType: 'not_found', error: 'not found' }, 404);
   }
 
-  /** The operator's jobs: one per selected ServiceMonitor endpoint, `serviceMonitor/<ns>/<name>/<i>`. */
+  /**
+   * The operator's jobs: one per selected ServiceMonitor endpoint, `serviceMonitor/<ns>/<name>/<i>`,
+   * and one per selected ScrapeConfig; a plain Prometheus's: the jobs of its configuration file.
+   */
   private jobs(): Job[] {
+    if (!this.resource) return this.rawJobs(loadPrometheusConfig(this.ownConfig() ?? '').jobs);
     const namespaces = this.state.ofKind('Namespace');
-    const monitors = (this.state.ofKind('ServiceMonitor') as Monitor[]).filter((m) => prometheusSelects(this.resource, m, namespaces).selected === true);
+    const scrapeConfigJobs = this.scrapeConfigs(this.resource).flatMap(({ object, scrapeClass }) => loadScrapeConfigObject(object, scrapeClass).jobs);
+    return [...this.monitorJobs(this.resource, namespaces), ...this.rawJobs(scrapeConfigJobs)];
+  }
+
+  /** The ScrapeConfig objects the operator gives this Prometheus, with their scrape class. */
+  private scrapeConfigs(resource: PrometheusResource) {
+    const namespaces = this.state.ofKind('Namespace');
+    return (this.state.ofKind('ScrapeConfig') as ScrapeConfigObject[])
+      .filter((object) => prometheusSelects(resource, object, namespaces).selected === true && !scrapeClassFor(resource, object).notFound)
+      .map((object) => ({ object, scrapeClass: scrapeClassFor(resource, object).scrapeClass }));
+  }
+
+  private monitorJobs(resource: PrometheusResource, namespaces: KubeObject[]): Job[] {
+    const monitors = (this.state.ofKind('ServiceMonitor') as Monitor[]).filter((m) => prometheusSelects(resource, m, namespaces).selected === true);
     return monitors.flatMap((monitor) => (monitor.spec?.endpoints ?? []).map((endpoint, i) => {
       const job: Job = { name: `serviceMonitor/${monitor.metadata!.namespace}/${monitor.metadata!.name}/${i}`, monitor, endpoint, targets: [] };
       job.poolError = this.tlsFilesError(endpoint);
@@ -124,8 +168,42 @@ export class FakePrometheus {
     }));
   }
 
+  /** Raw jobs: Kubernetes discovery over the simulated pods and Services, then the job's relabelling, as Prometheus does. */
+  private rawJobs(jobs: RawScrapeJob[]): Job[] {
+    const inventory = {
+      workloads: this.state.pods.map((p) => ({ object: p.pod, namespace: p.pod.metadata!.namespace!, template: { metadata: p.pod.metadata, spec: p.pod.spec } })),
+      services: this.state.ofKind('Service') as Service[],
+      namespaces: this.state.ofKind('Namespace'),
+    };
+    return jobs.map((raw): Job => {
+      const endpoint: MonitorEndpoint = {
+        scheme: raw.scheme, path: raw.metricsPath, interval: raw.scrapeInterval, scrapeTimeout: raw.scrapeTimeout, enableHttp2: raw.enableHttp2,
+        ...(raw.tls ? { tlsConfig: { caFile: raw.tls.caFile, certFile: raw.tls.certFile, keyFile: raw.tls.keyFile, insecureSkipVerify: raw.tls.insecureSkipVerify } } : {}),
+      };
+      const job: Job = { name: raw.name, raw, endpoint, targets: [] };
+      job.poolError = this.tlsFilesError(endpoint);
+      if (job.poolError) return job;
+      const seen = new Set<string>();
+      for (const sd of raw.kubernetesSd.filter((d) => !d.apiServer)) {
+        for (const discovered of discoverKubernetes(sd, this.sim.pod.metadata!.namespace, inventory)) {
+          const t = populateTarget(discovered.labels, { jobName: raw.name, scheme: raw.scheme, metricsPath: raw.metricsPath, scrapeInterval: raw.scrapeInterval, scrapeTimeout: raw.scrapeTimeout, params: raw.params }, raw.relabelConfigs);
+          const port = 'address' in t ? portOfAddress(t.address) : undefined;
+          if (!('address' in t) || port === undefined || seen.has(JSON.stringify(t.publicLabels))) continue;
+          seen.add(JSON.stringify(t.publicLabels));
+          const host = t.address.slice(0, t.address.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+          job.targets.push({
+            job: raw.name, host, port, endpoint: { ...endpoint, scheme: t.scheme, path: t.metricsPath }, labels: t.publicLabels,
+            url: `${t.scheme}://${t.address}${t.metricsPath}`, discovered: discovered.labels,
+          });
+        }
+      }
+      return job;
+    });
+  }
+
   private targetsOf(job: Job): Target[] {
-    const { monitor, endpoint } = job;
+    const { endpoint } = job;
+    const monitor = job.monitor!;
     const services = this.state.ofKind('Service').filter((s) => inMonitorNamespaces(monitor, s.metadata!.namespace!) && matchesLabels(monitor.spec?.selector ?? {}, s.metadata?.labels ?? {}));
     return services.flatMap((svc) => {
       const slices = (this.state.ofKind('EndpointSlice', svc.metadata!.namespace) as EndpointSlice[]).filter((s) => s.metadata?.labels?.['kubernetes.io/service-name'] === svc.metadata!.name);
@@ -152,7 +230,7 @@ export class FakePrometheus {
   private tlsFilesError(endpoint: MonitorEndpoint): string | undefined {
     const tls = endpoint.tlsConfig;
     if (!tls) return undefined;
-    const view = this.filesystems.view(this.sim, this.sim.pod.spec?.containers?.find((c) => c.name === 'prometheus')?.name ?? 'prometheus');
+    const view = this.filesystems.view(this.sim, this.container);
     const files: [string | undefined, string][] = [[tls.caFile, 'unable to read CA cert'], [tls.certFile, 'unable to read specified client cert'], [tls.keyFile, 'unable to read specified client key']];
     for (const [path, what] of files) {
       if (!path || !view) continue;
@@ -165,13 +243,15 @@ export class FakePrometheus {
 
   private readFile(path: string | undefined): string | undefined {
     if (!path) return undefined;
-    const l = this.filesystems.view(this.sim, 'prometheus')?.lookup(path);
+    const l = this.filesystems.view(this.sim, this.container)?.lookup(path);
     return l?.type === 'file' ? l.file.content : undefined;
   }
 
   /** Starts the first scrape round, as Prometheus scrapes from its start. */
   warm(): void {
-    this.currentRound();
+    // The rest of the mesh's start-up (certificates made synchronously) can hold the event loop past a
+    // scrape's timeout: the first question to the API gets a round of its own, not this one's timeouts.
+    this.currentRound().warm = true;
   }
 
   stop(): void {
@@ -180,7 +260,7 @@ export class FakePrometheus {
 
   /** The latest round of scrapes, or a new one when it is older than a scrape interval. */
   private currentRound(): NonNullable<FakePrometheus['round']> {
-    if (this.round && Date.now() - this.round.at < CACHE_MS) return this.round;
+    if (this.round && !this.round.warm && Date.now() - this.round.at < CACHE_MS) return this.round;
     const jobs = this.jobs();
     const targets = jobs.flatMap((j) => j.targets);
     const scrapes = new Map<string, Scrape>();
@@ -286,15 +366,19 @@ export class FakePrometheus {
     }));
   }
 
-  /** The configuration the operator would generate, for SCRAPE_POOL_MISSING (jobs without targets). */
+  /** The configuration the operator would generate (a plain Prometheus: its own file), for SCRAPE_POOL_MISSING (jobs without targets). */
   private configYaml(): string {
-    const jobs = this.jobs().map((job) => ({
+    const own = this.ownConfig();
+    if (own !== undefined) return own;
+    const resource = this.resource!;
+    const scrapeConfigs = this.scrapeConfigs(resource).map(({ object, scrapeClass }) => operatorScrapeJob(object, scrapeClass));
+    const jobs = this.jobs().filter((job) => job.monitor).map((job) => ({
       job_name: job.name, honor_timestamps: true, scrape_interval: job.endpoint.interval ?? '30s', scrape_timeout: job.endpoint.scrapeTimeout ?? '10s',
       metrics_path: job.endpoint.path ?? '/metrics', scheme: job.endpoint.scheme ?? 'http', enable_http2: job.endpoint.enableHttp2 ?? true,
       ...(job.endpoint.tlsConfig ? { tls_config: { ca_file: job.endpoint.tlsConfig.caFile, cert_file: job.endpoint.tlsConfig.certFile, key_file: job.endpoint.tlsConfig.keyFile, insecure_skip_verify: job.endpoint.tlsConfig.insecureSkipVerify ?? false } } : {}),
-      kubernetes_sd_configs: [{ role: 'endpointslice', namespaces: { names: namespacesOf(job.monitor, this.state.ofKind('Namespace')) } }],
+      kubernetes_sd_configs: [{ role: 'endpointslice', namespaces: { names: namespacesOf(job.monitor!, this.state.ofKind('Namespace')) } }],
     }));
-    return stringify({ global: { scrape_interval: '30s', scrape_timeout: '10s', evaluation_interval: '30s', external_labels: { prometheus: `${this.resource.metadata!.namespace}/${this.resource.metadata!.name}`, prometheus_replica: this.sim.pod.metadata!.name } }, scrape_configs: jobs });
+    return stringify({ global: { scrape_interval: '30s', scrape_timeout: '10s', evaluation_interval: '30s', external_labels: { prometheus: `${resource.metadata!.namespace}/${resource.metadata!.name}`, prometheus_replica: this.sim.pod.metadata!.name } }, scrape_configs: [...jobs, ...scrapeConfigs] });
   }
 }
 

@@ -79,6 +79,8 @@ export interface Faults {
   api?: ApiFault[];
   /** an exec's stdout is cut halfway and the stream closed without a status (a dropped connection): every exec, or the first N */
   execCut?: true | number;
+  /** resources (plural, e.g. `scrapeconfigs`) whose CRD is not installed: every request for them is a 404 */
+  notServed?: string[];
 }
 
 export interface Scenario {

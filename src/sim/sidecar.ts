@@ -20,6 +20,7 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { PeerAuthentication, Service } from '../model/k8s.js';
 import { inboundCaptured, isIstioHttpPort, mtlsModeFor, type MtlsMode } from '../model/mtls.js';
+import { prometheusContainerOf } from '../model/prometheus.js';
 import { matchesLabels } from '../model/selectors.js';
 import { authorizationDenies } from './authz.js';
 import { spiffeId } from '../pki/index.js';
@@ -31,6 +32,8 @@ import type { WorkloadFaults } from './scenario.js';
 import { faultServer, handOver, type TargetFault } from './target-faults.js';
 
 const SOCKET_TIMEOUT_MS = 60_000;
+/** pilot-agent's merged metrics port (outside the inbound capture) */
+const MERGED_METRICS_PORT = 15020;
 const TRICKLE_INTERVAL_MS = 1_000;
 const PLAIN_400 = 'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n400 Bad Request';
 const ENVOY_503 = 'upstream connect error or disconnect/reset before headers. reset reason: connection failure';
@@ -116,11 +119,14 @@ export class SidecarFleet {
     for (const sim of this.state.pods) {
       const namespace = sim.pod.metadata!.namespace!;
       const labels = sim.pod.metadata?.labels ?? {};
-      const prometheus = sim.prometheus ? new FakePrometheus(this.state, this.filesystems, sim) : undefined;
+      // the operator's Prometheus, or one run from its own configuration file (a plain Deployment)
+      const prometheus = sim.prometheus || prometheusContainerOf(sim.pod.spec) ? new FakePrometheus(this.state, this.filesystems, sim) : undefined;
       if (prometheus) this.prometheuses.push(prometheus);
-      for (const containerPort of (sim.pod.spec?.containers ?? []).flatMap((c) => c.ports ?? [])) {
-        const port = containerPort.containerPort!;
-        const captured = sim.injected && inboundCaptured({ metadata: sim.pod.metadata, spec: sim.pod.spec }, port);
+      const ports = (sim.pod.spec?.containers ?? []).flatMap((c) => c.ports ?? []).map((p) => p.containerPort!);
+      // pilot-agent serves the merged metrics (the injector's prometheus.io/* rewrite) on 15020, in plain text
+      const merged = sim.injected && sim.pod.metadata?.annotations?.['prometheus.io/port'] === String(MERGED_METRICS_PORT) && !ports.includes(MERGED_METRICS_PORT);
+      for (const port of merged ? [...ports, MERGED_METRICS_PORT] : ports) {
+        const captured = sim.injected && port !== MERGED_METRICS_PORT && inboundCaptured({ metadata: sim.pod.metadata, spec: sim.pod.spec }, port);
         const servicePorts = services
           .filter((s) => s.metadata?.namespace === namespace && s.spec?.selector && matchesLabels({ matchLabels: s.spec.selector }, labels))
           .flatMap((s) => s.spec?.ports ?? [])
@@ -259,7 +265,8 @@ export class SidecarFleet {
     const { faults } = context;
     if (faults.httpStatus === 503 && viaSidecar) return send(503, 'text/plain', ENVOY_503);
     if (faults.httpStatus) return send(faults.httpStatus, 'text/plain; charset=utf-8', `${faults.httpStatus} simulated failure\n`);
-    if (path !== '/metrics') return send(404, 'text/plain; charset=utf-8', '404 page not found\n');
+    const metricsPath = context.port === MERGED_METRICS_PORT && context.sim.injected ? '/stats/prometheus' : '/metrics';
+    if (path !== metricsPath) return send(404, 'text/plain; charset=utf-8', '404 page not found\n');
     if (faults.body === 'html') return send(200, 'text/html; charset=utf-8', '<!DOCTYPE html><html><head><title>Orders</title></head><body><h1>Welcome</h1></body></html>\n');
     if (faults.body === 'json') return send(200, 'application/json', '{"status":"ok","uptime":12345}\n');
     const body = METRICS_BODY(context.sim);

@@ -18,6 +18,7 @@ import { templateAsInjected } from '../model/injected.js';
 import { podTemplateOf, prometheusPodsFromManifests, isPrometheusResource } from '../model/prometheus.js';
 import { matchesScraper, scraperPodsFromManifests } from '../model/scraper.js';
 import { withAlloySelection } from './scraper-configs.js';
+import { isScrapeConfigObject } from '../model/scrape-config-crd.js';
 
 export interface ManifestFile {
   /** the name findings carry: as given on the command line, `-` for stdin */
@@ -325,6 +326,7 @@ export function manifestProviders(store: ResourceStore, parsed: ParseResult, sco
     // VictoriaMetrics' VMServiceScrape/VMPodScrape have the ServiceMonitor/PodMonitor shape (endpoints, tlsConfig)
     serviceMonitors: () => ofKind<Monitor>('ServiceMonitor', 'VMServiceScrape'),
     podMonitors: () => ofKind<Monitor>('PodMonitor', 'VMPodScrape'),
+    scrapeConfigObjects: () => objects.filter(isScrapeConfigObject),
     services: () => known(ofKind<Service>('Service'), 'no Service in the manifests'),
     endpointSlices: () => {
       throw new Unavailable('endpoints are known only in a live cluster');

@@ -7,7 +7,8 @@
  * - the operator's `additionalScrapeConfigs` (a Secret key): only when the Secret's manifest is
  *   among the inputs; Secrets are never read from a cluster;
  * - live, Prometheus's loaded configuration from /api/v1/status/config (operator-generated jobs of
- *   monitors excepted: those are judged as the monitors they come from).
+ *   monitors and ScrapeConfig objects excepted: those are judged as the objects they come from);
+ * - the operator's ScrapeConfig objects (./scrape-config-objects.ts), as the jobs it generates.
  *
  * Each job is a subject `ScrapeJob` (name = job_name; the file and line offline).
  */
@@ -23,6 +24,7 @@ import { loadPrometheusConfig, looksLikePrometheusConfig, type ConfigError, type
 import { monitorOfJob } from '../probes/prometheus-api.js';
 import { documentTexts } from './manifests.js';
 import { scraperConfigSources } from './scraper-configs.js';
+import { scrapeConfigObjectSources } from './scrape-config-objects.js';
 
 /** A raw job, where it was written and which Prometheus loads it. */
 export interface ScrapeJobEntry {
@@ -32,6 +34,8 @@ export interface ScrapeJobEntry {
   source: string;
   /** the Prometheus that loads it, when known (its certificates mount, its own namespace) */
   scraper?: PrometheusPod;
+  /** a ScrapeConfig object's job: where its TLS files were written, as the operator spells it (`scrape class "istio" tlsConfig`) */
+  tlsOrigin?: string;
 }
 
 /** One configuration text and what loading it gave. */
@@ -204,9 +208,9 @@ export function scrapeConfigsFromViews(views: readonly { source: string; prometh
 export function rawScrapeProviders(store: ResourceStore): Providers {
   return {
     scrapeConfigs: async () => {
-      const [objects, pods, views] = await Promise.all([store.optional('objects'), store.optional('prometheusPods'), store.optional('prometheusViews')]);
-      if (!objects && !views) throw new Unavailable("no raw Prometheus configuration: no -f manifests, and Prometheus's API could not be read");
-      return [...(objects ? scrapeConfigsFromManifests(store, objects, pods ?? []) : []), ...(views ? scrapeConfigsFromViews(views, pods) : [])];
+      const [objects, pods, views, crds] = await Promise.all([store.optional('objects'), store.optional('prometheusPods'), store.optional('prometheusViews'), scrapeConfigObjectSources(store)]);
+      if (!objects && !views && !crds) throw new Unavailable("no raw Prometheus configuration: no -f manifests, and Prometheus's API could not be read");
+      return [...(objects ? scrapeConfigsFromManifests(store, objects, pods ?? []) : []), ...(views ? scrapeConfigsFromViews(views, pods) : []), ...(crds ?? [])];
     },
   };
 }

@@ -66,6 +66,7 @@ export const RESOURCES = {
   vmPodScrapes: { group: 'operator.victoriametrics.com', version: 'v1beta1', plural: 'vmpodscrapes', kind: 'VMPodScrape' },
   otelCollectors: { group: 'opentelemetry.io', version: 'v1beta1', plural: 'opentelemetrycollectors', kind: 'OpenTelemetryCollector' },
   otelCollectorsV1alpha1: { group: 'opentelemetry.io', version: 'v1alpha1', plural: 'opentelemetrycollectors', kind: 'OpenTelemetryCollector' },
+  scrapeConfigs: { group: 'monitoring.coreos.com', version: 'v1alpha1', plural: 'scrapeconfigs', kind: 'ScrapeConfig' },
   statefulSets: { group: 'apps', version: 'v1', plural: 'statefulsets', kind: 'StatefulSet' },
   replicaSets: { group: 'apps', version: 'v1', plural: 'replicasets', kind: 'ReplicaSet' },
   deployments: { group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment' },

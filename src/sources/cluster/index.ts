@@ -9,6 +9,7 @@ import { Unavailable, type Providers, type ResourceStore } from '../../core/reso
 import type { CertFileSet, RbacObjects } from '../../model/inventory.js';
 import type { KubeObject, Monitor, PeerAuthentication, Role, RoleBinding } from '../../model/k8s.js';
 import { DEFAULT_MESH_ROOT_NAMESPACE } from '../../model/mtls.js';
+import type { ScrapeConfigObject } from '../../model/scrape-config-crd.js';
 import { ApiClient, RESOURCES } from './api.js';
 import { PodFilesUnreadable, certLocation, readCertFileSet } from './cert-files.js';
 import { makeKubeAccess } from './kube-access.js';
@@ -16,6 +17,7 @@ import { resolveKubeConfig } from './kubeconfig.js';
 import { discoverPrometheus, type PrometheusDiscovery } from './prometheus.js';
 import { ClusterReader } from './reader.js';
 import { listEndpointSlices, listServices, listTargetPods } from './targets.js';
+import { rawJobTargets } from './raw-job-targets.js';
 
 const MESH_ROOT_CONFIGMAP = 'istio-ca-root-cert';
 
@@ -47,6 +49,8 @@ export async function clusterProviders(options: DoctorOptions, store: ResourceSt
     once(async () => [...(await listMonitors(resource)), ...(await listMonitors(vm).catch((error) => { if (error instanceof Unavailable) return []; throw error; }))]);
   const serviceMonitors = monitorsOf(RESOURCES.serviceMonitors, RESOURCES.vmServiceScrapes);
   const podMonitors = monitorsOf(RESOURCES.podMonitors, RESOURCES.vmPodScrapes);
+  // the ScrapeConfig CRD is often not installed (404): then there are none
+  const scrapeConfigObjects = once(async () => (await reader.listIfServed<ScrapeConfigObject>(RESOURCES.scrapeConfigs, undefined, {}, 'the checks of the ScrapeConfig objects (monitors.*)')) ?? []);
   const services = once(async () => listServices(reader, await serviceMonitors()));
   const namespaces = once(() => reader.list<KubeObject>(RESOURCES.namespaces, undefined, {}, 'the namespace labels (injection, monitor namespace selectors, ambient mode)'));
 
@@ -60,9 +64,12 @@ export async function clusterProviders(options: DoctorOptions, store: ResourceSt
     prometheusResources: async () => unwrap((await prometheus()).resources),
     serviceMonitors,
     podMonitors,
+    scrapeConfigObjects,
     services,
     endpointSlices: async () => listEndpointSlices(reader, await services()),
     workloads: async () => listTargetPods(reader, await services(), await podMonitors()),
+    // apart from services and workloads: it waits for the raw jobs, read from Prometheus's API
+    rawJobTargets: () => rawJobTargets(reader, store),
     namespaces,
     peerAuthentications: async () => {
       const skipped = 'the mTLS mode of every target (monitors.*, targets.*)';
@@ -87,7 +94,7 @@ export async function clusterProviders(options: DoctorOptions, store: ResourceSt
     },
     objects: async () => {
       // The objects a schema check may judge that no other resource holds: live, only what was read.
-      const loaded = await Promise.all([prometheus().then((p) => [...(Array.isArray(p.resources) ? p.resources : []), ...p.scraperObjects]), serviceMonitors(), podMonitors()].map((p) => p.catch(() => [])));
+      const loaded = await Promise.all([prometheus().then((p) => [...(Array.isArray(p.resources) ? p.resources : []), ...p.scraperObjects]), serviceMonitors(), podMonitors(), scrapeConfigObjects()].map((p) => p.catch(() => [])));
       return loaded.flat() as KubeObject[];
     },
   };
