@@ -45,6 +45,13 @@ const EXPECTED: Record<string, Expected> = {
   'slow-api': { exitCode: 0, codes: [], clean: true },
   'target-no-sidecar': { exitCode: 1, codes: ['MONITOR_TLS_ON_PLAINTEXT', 'TARGET_NOT_TLS', 'TARGET_DOWN'] },
   'wrong-root': { exitCode: 1, codes: ['ROOT_MISMATCH', 'CLIENT_CERT_REJECTED', 'TARGET_DOWN'] },
+  // raw scrape_configs and ScrapeConfig objects, with discovery and relabelling over the mesh's pods
+  'raw-config': { exitCode: 0, codes: [] },
+  'raw-config-cert-path': { exitCode: 1, codes: ['MONITOR_TLS_PATH_UNMOUNTED', 'SCRAPE_POOL_MISSING'] },
+  'raw-config-http-on-strict': { exitCode: 1, codes: ['MONITOR_SCHEME_HTTP_ON_STRICT', 'TARGET_DOWN'] },
+  'scrape-config': { exitCode: 0, codes: [] },
+  'scrape-config-crd-absent': { exitCode: 0, codes: [] },
+  'scrape-config-not-selected': { exitCode: 1, codes: ['MONITOR_NOT_SELECTED'] },
   // the other scrapers: the first link of the chain differs, the rest is judged the same
   'vmagent-healthy': { exitCode: 0, codes: [] },
   'vmagent-fs-denied': { exitCode: 1, codes: ['FS_ACCESS_DENIED'] },
