@@ -153,19 +153,22 @@ describe.skipIf(!hasPrometheus)('relabelling against the real prometheus', () =>
 
   it.each(JOBS.map((job, j) => [j, job] as const))('job%i: same targets, labels and scrape URLs', (j, job) => {
     const name = `job${j}`;
-    // Prometheus keeps one active target per distinct label set: compare the distinct results.
-    const mine = new Map<string, string>();
+    // Prometheus keeps one active target per distinct label set and URL (two targets that differ only
+    // in scheme are both kept, listed in map order): compare label set → every URL, order-free.
+    const mine = new Map<string, Set<string>>();
+    const add = (map: Map<string, Set<string>>, key: string, url: string) => (map.get(key) ?? map.set(key, new Set()).get(key)!).add(url);
     for (const [i, t] of job.targets.entries()) {
       const result = populateTarget(discovered(t as Drawn, i), { jobName: name, scheme: job.https ? 'https' : 'http', metricsPath: '/metrics', scrapeInterval: '1h', scrapeTimeout: '10s' }, job.rules.map(toCfg));
       if ('dropped' in result || 'error' in result) continue;
-      mine.set(JSON.stringify(Object.entries(result.publicLabels).sort()), `${result.scheme} ${result.address} ${result.metricsPath}`);
+      add(mine, JSON.stringify(Object.entries(result.publicLabels).sort()), `${result.scheme} ${result.address} ${result.metricsPath}`);
     }
-    const theirs = new Map<string, string>();
+    const theirs = new Map<string, Set<string>>();
     for (const a of active.filter((t) => t.scrapePool === name)) {
       const url = new URL(a.scrapeUrl);
-      theirs.set(JSON.stringify(Object.entries(a.labels).sort()), `${url.protocol.replace(':', '')} ${url.host} ${url.pathname}`);
+      add(theirs, JSON.stringify(Object.entries(a.labels).sort()), `${url.protocol.replace(':', '')} ${url.host} ${url.pathname}`);
     }
-    expect([...mine.entries()].sort()).toEqual([...theirs.entries()].sort());
+    const sorted = (map: Map<string, Set<string>>) => [...map].map(([labels, urls]) => [labels, [...urls].sort()]).sort();
+    expect(sorted(mine)).toEqual(sorted(theirs));
     expect(dropped.length + active.length).toBeGreaterThan(0);
   });
 });
