@@ -61,6 +61,7 @@ export const FIXES: Partial<Record<Code, Recipe>> = { ...PROMETHEUS_FIXES, ...MO
  * own format, or (live) only in what Prometheus loaded: no object field a patch can set.
  */
 export const MANUAL_FOR_KIND: Readonly<Record<string, Manual>> = {
+  ScrapeConfig: manual("a ScrapeConfig has no endpoints list and names TLS files only through a scrape class; the monitor fixes do not apply to it: edit it (or its Prometheus's scrapeConfigSelector) as the hint says"),
   ScrapeJob: manual("a raw scrape job is text in Prometheus's configuration (a ConfigMap or Secret key, a prometheus.yml, or only what Prometheus loaded), not an object field a patch can set: edit the job as the hint says, then reload Prometheus"),
 };
 
