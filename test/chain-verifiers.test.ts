@@ -80,7 +80,7 @@ describe('openssl verify and Node agree on x509-limbo', () => {
 
 describe("openssl verify and Node agree on Istio's certificate sets", () => {
   const pemFiles = (dir: string) => readdirSync(join(UPSTREAM, dir)).filter((f) => f.endsWith('.pem') && !f.includes('key')).map((f) => join(UPSTREAM, dir, f));
-  const files = [...pemFiles('istio/samples/certs'), ...readdirSync(join(UPSTREAM, 'istio/tests/testdata/certs')).flatMap((d) => pemFiles(`istio/tests/testdata/certs/${d}`))];
+  const files = [...pemFiles('istio/samples/certs'), ...readdirSync(join(UPSTREAM, 'istio/tests/testdata/certs'), { withFileTypes: true }).filter((d) => d.isDirectory()).flatMap((d) => pemFiles(`istio/tests/testdata/certs/${d.name}`))];
   const certs = new Map<string, X509Certificate[]>(files.map((f) => [f.replace(UPSTREAM, ''), parseCertificates(readFileSync(f, 'utf8'))]));
   // every file's first certificate with the rest of its file as intermediates; against the roots of
   // its own set, Istio's sample root, the sample's other CAs and the DNS test set's fake root
