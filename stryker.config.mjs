@@ -15,6 +15,4 @@ export default {
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   thresholds: { high: 80, low: 60, break: null },
   tempDirName: '.stryker-tmp',
-  // .stryker-tmp/shared is a link to ../shared (scripts/mutate.mjs): never let a clean-up walk near it
-  cleanTempDir: false,
 };
