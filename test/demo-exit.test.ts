@@ -3,18 +3,13 @@
  * handle), and Ctrl-C at any moment leaves no temporary folder or kubeconfig behind. The built
  * binary, run as users run it, with a temporary folder of the test's own as TMPDIR.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { progressText, trackProgress } from '../src/cli/progress.js';
 import { BIN } from './helpers/cli.js';
-
-beforeAll(() => {
-  const build = spawnSync('npm', ['run', 'build'], { encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`npm run build failed: ${build.stderr}`);
-}, 120_000);
 
 const children: ChildProcess[] = [];
 const dirs: string[] = [];

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Log } from 'sarif';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ALL_CODES, docsAnchor } from '../src/core/codes.js';
 import { docsSection } from '../src/docs.js';
 import { BIN } from './helpers/cli.js';
@@ -17,11 +17,6 @@ import { sarifValidator } from './helpers/sarif-schema.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BROKEN = join(ROOT, 'examples/broken');
-
-beforeAll(() => {
-  const build = spawnSync('npm', ['run', 'build'], { encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`npm run build failed: ${build.stderr}`);
-}, 120_000);
 
 function cli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
   const run = spawnSync(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', CI: '1', ASM_PROM_DOCS_URL: undefined, ...options.env } });

@@ -7,12 +7,12 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { populateTarget, type Labels, type RelabelConfig } from '../src/model/relabel.js';
+import { freePort } from './helpers/wait.js';
 
 const hasPrometheus = spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status === 0;
 if (!hasPrometheus) console.warn('relabel-real: `prometheus` is not on the PATH, skipping (CI installs it: apt-get install prometheus)');
@@ -90,15 +90,6 @@ function discovered(t: Drawn, i: number): Labels {
   };
   for (const [k, v] of Object.entries(opt)) if (v) labels[k] = v;
   return labels;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 interface ApiTarget { discoveredLabels: Labels; labels: Labels; scrapePool: string; scrapeUrl: string }
