@@ -11,7 +11,7 @@ import { Unavailable } from '../../src/core/resources.js';
 import type { PrometheusPod } from '../../src/model/inventory.js';
 import { annotationsOf } from '../../src/model/k8s.js';
 import { resolveRawJobs, usesMeshTls } from '../monitors/raw-jobs.js';
-import { missingSidecarCause } from './injection.js';
+import { missingSidecarCause, withoutSidecarOrRecipe } from './injection.js';
 
 /** What a check that calls meshScrapers must declare in `uses`, besides `namespaces`. */
 export const MESH_INTENT_USES = ['scrapeConfigs', 'services', 'workloads', 'namespaces', 'rawJobTargets'] as const;
@@ -40,4 +40,14 @@ export async function meshScrapers(ctx: CheckContext): Promise<PrometheusPod[]> 
   if (pods.length && !judged.length)
     throw new Unavailable('no Prometheus here scrapes over Istio mTLS: no sidecar is injected, and every job of its configuration scrapes in plain text or with its own CA');
   return judged;
+}
+
+/**
+ * The mesh scrapers whose sidecar's own parts (OUTPUT_CERTS, userVolumeMount) are judged: less those
+ * that will run without any sidecar and show no sign of the recipe, whose missing parts follow from
+ * SIDECAR_NOT_INJECTED and are not reported again.
+ */
+export async function sidecarRecipeScrapers(ctx: CheckContext): Promise<PrometheusPod[]> {
+  const namespaces = await ctx.tryGet('namespaces');
+  return (await meshScrapers(ctx)).filter((pp) => !withoutSidecarOrRecipe(pp, namespaces));
 }

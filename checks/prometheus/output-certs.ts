@@ -3,8 +3,7 @@ import type { PrometheusPod } from '../../src/model/inventory.js';
 import { annotationsOf } from '../../src/model/k8s.js';
 import { ANNOTATION, outputCertsDir, parseProxyConfig, sidecarOutputCertsDir } from '../../src/model/istio.js';
 import { hasSidecar } from '../../src/model/prometheus.js';
-import { withoutSidecarOrRecipe } from './injection.js';
-import { MESH_INTENT_USES, meshScrapers } from './mesh-intent.js';
+import { MESH_INTENT_USES, sidecarRecipeScrapers } from './mesh-intent.js';
 
 /**
  * Where OUTPUT_CERTS must be for this pod. Once a sidecar runs, only what reached it counts: its env,
@@ -23,9 +22,7 @@ export default defineCheck({
   needs: ['prometheusPods'],
   uses: [...MESH_INTENT_USES],
   async run(ctx) {
-    const namespaces = await ctx.tryGet('namespaces');
-    for (const pp of await meshScrapers(ctx)) {
-      if (withoutSidecarOrRecipe(pp, namespaces)) continue; // SIDECAR_NOT_INJECTED says it
+    for (const pp of await sidecarRecipeScrapers(ctx)) {
       const text = annotationsOf(pp.pod)[ANNOTATION.proxyConfig];
       // An unreadable annotation is PROXY_CONFIG_INVALID: whether it names OUTPUT_CERTS is unknown.
       if (text !== undefined && !parseProxyConfig(text).ok) continue;

@@ -3,8 +3,7 @@ import type { PrometheusPod } from '../../src/model/inventory.js';
 import { annotationsOf } from '../../src/model/k8s.js';
 import { ANNOTATION, certsVolumeOf, normaliseDir, outputCertsDir, parseUserVolumeMount } from '../../src/model/istio.js';
 import { sidecarOf } from '../../src/model/prometheus.js';
-import { withoutSidecarOrRecipe } from './injection.js';
-import { MESH_INTENT_USES, meshScrapers } from './mesh-intent.js';
+import { MESH_INTENT_USES, sidecarRecipeScrapers } from './mesh-intent.js';
 
 /**
  * An istio-proxy that is already there (written by hand, as Istio 1.5's bundled Prometheus did, or
@@ -24,9 +23,7 @@ export default defineCheck({
   needs: ['prometheusPods'],
   uses: [...MESH_INTENT_USES],
   async run(ctx) {
-    const namespaces = await ctx.tryGet('namespaces');
-    for (const pp of await meshScrapers(ctx)) {
-      if (withoutSidecarOrRecipe(pp, namespaces)) continue; // SIDECAR_NOT_INJECTED says it
+    for (const pp of await sidecarRecipeScrapers(ctx)) {
       const subject = ctx.subjectOf(pp.subject);
       const text = annotationsOf(pp.pod)[ANNOTATION.userVolumeMount];
       if (text === undefined) {
