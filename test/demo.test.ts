@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SCENARIO } from '../src/cli/commands/demo.js';
-import { runDoctor, type RunSummary } from '../src/index.js';
+import { runDoctor, type MechanicalFix, type RunSummary } from '../src/index.js';
 import { listScenarios, loadScenario, startSimulatedMesh } from '../src/sim/index.js';
 import { runCli } from './helpers/cli.js';
 
@@ -25,6 +25,13 @@ interface Expected {
    * Load could at worst time out another target too, which adds a code and cannot hide one.
    */
   hangs?: true;
+  /**
+   * what --fix offers for the scenario's errors: `manual` when no object the user owns can fix them
+   * (a wrong root, an expired certificate, a 403 from an AuthorizationPolicy…); `unverified` when a
+   * fix is printed but the in-run proof finds what would remain. Fixable scenarios are healed with
+   * kubectl in fix-sim.test.ts.
+   */
+  fix?: 'manual' | 'unverified';
 }
 
 /**
@@ -33,35 +40,35 @@ interface Expected {
  */
 const EXPECTED: Record<string, Expected> = {
   'annotations-on-cr': { exitCode: 1, codes: ['ANNOTATIONS_NOT_ON_POD', 'SIDECAR_NOT_INJECTED', 'CERT_FILE_MISSING', 'OUTPUT_CERTS_MISSING', 'SCRAPE_POOL_MISSING'] },
-  'app-unreachable': { exitCode: 1, codes: ['SCRAPE_HTTP_ERROR', 'TARGET_DOWN'] },
-  'authz-403': { exitCode: 1, codes: ['SCRAPE_HTTP_ERROR', 'TARGET_DOWN'] },
+  'app-unreachable': { exitCode: 1, codes: ['SCRAPE_HTTP_ERROR', 'TARGET_DOWN'], fix: 'manual' },
+  'authz-403': { exitCode: 1, codes: ['SCRAPE_HTTP_ERROR', 'TARGET_DOWN'], fix: 'manual' },
   'certs-not-shared': { exitCode: 1, codes: ['CERTS_NOT_MOUNTED', 'CERT_FILE_MISSING', 'SCRAPE_POOL_MISSING'] },
-  'expired-cert': { exitCode: 1, codes: ['CERT_EXPIRED', 'CLIENT_CERT_REJECTED', 'TARGET_DOWN'] },
-  'files-0600': { exitCode: 1, codes: ['CERT_FILE_UNREADABLE', 'SCRAPE_POOL_MISSING'] },
+  'expired-cert': { exitCode: 1, codes: ['CERT_EXPIRED', 'CLIENT_CERT_REJECTED', 'TARGET_DOWN'], fix: 'manual' },
+  'files-0600': { exitCode: 1, codes: ['CERT_FILE_UNREADABLE', 'SCRAPE_POOL_MISSING'], fix: 'manual' },
   healthy: { exitCode: 0, codes: [], clean: true },
-  'hostile-targets': { exitCode: 1, codes: ['TARGET_TIMEOUT', 'SCRAPE_CONNECTION_CLOSED', 'TARGET_DOWN'], hangs: true },
+  'hostile-targets': { exitCode: 1, codes: ['TARGET_TIMEOUT', 'SCRAPE_CONNECTION_CLOSED', 'TARGET_DOWN'], hangs: true, fix: 'manual' },
   'http-on-strict': { exitCode: 1, codes: ['MONITOR_SCHEME_HTTP_ON_STRICT', 'SCRAPE_CONNECTION_CLOSED', 'TARGET_DOWN'] },
-  'mismatched-key': { exitCode: 1, codes: ['KEY_MISMATCH', 'CLIENT_CERT_REJECTED', 'TARGET_DOWN'] },
+  'mismatched-key': { exitCode: 1, codes: ['KEY_MISMATCH', 'CLIENT_CERT_REJECTED', 'TARGET_DOWN'], fix: 'manual' },
   'no-sidecar': { exitCode: 1, codes: ['SIDECAR_NOT_INJECTED', 'CERT_FILE_MISSING', 'SCRAPE_POOL_MISSING'] },
-  'not-metrics': { exitCode: 1, codes: ['SCRAPE_NOT_METRICS', 'TARGET_DOWN'] },
+  'not-metrics': { exitCode: 1, codes: ['SCRAPE_NOT_METRICS', 'TARGET_DOWN'], fix: 'manual' },
   'permissive-target': { exitCode: 1, codes: ['MONITOR_TLS_ON_PLAINTEXT', 'SCRAPE_CONNECTION_CLOSED', 'TARGET_DOWN'] },
   'port-not-http': { exitCode: 1, codes: ['MONITOR_PORT_PROTOCOL', 'SCRAPE_CONNECTION_CLOSED', 'TARGET_DOWN'] },
   'rbac-denied': { exitCode: 0, codes: ['ACCESS_DENIED'] },
   'slow-api': { exitCode: 0, codes: [], clean: true },
-  'target-no-sidecar': { exitCode: 1, codes: ['MONITOR_TLS_ON_PLAINTEXT', 'TARGET_NOT_TLS', 'TARGET_DOWN'] },
-  'wrong-root': { exitCode: 1, codes: ['ROOT_MISMATCH', 'CLIENT_CERT_REJECTED', 'TARGET_DOWN'] },
+  'target-no-sidecar': { exitCode: 1, codes: ['MONITOR_TLS_ON_PLAINTEXT', 'TARGET_NOT_TLS', 'TARGET_DOWN'], fix: 'unverified' },
+  'wrong-root': { exitCode: 1, codes: ['ROOT_MISMATCH', 'CLIENT_CERT_REJECTED', 'TARGET_DOWN'], fix: 'manual' },
   // raw scrape_configs and ScrapeConfig objects, with discovery and relabelling over the mesh's pods
   'raw-config': { exitCode: 0, codes: [] },
-  'raw-config-cert-path': { exitCode: 1, codes: ['MONITOR_TLS_PATH_UNMOUNTED', 'SCRAPE_POOL_MISSING'] },
-  'raw-config-http-on-strict': { exitCode: 1, codes: ['MONITOR_SCHEME_HTTP_ON_STRICT', 'TARGET_DOWN'] },
+  'raw-config-cert-path': { exitCode: 1, codes: ['MONITOR_TLS_PATH_UNMOUNTED', 'SCRAPE_POOL_MISSING'], fix: 'manual' },
+  'raw-config-http-on-strict': { exitCode: 1, codes: ['MONITOR_SCHEME_HTTP_ON_STRICT', 'TARGET_DOWN'], fix: 'manual' },
   'scrape-config': { exitCode: 0, codes: [] },
   'scrape-config-crd-absent': { exitCode: 0, codes: [] },
-  'scrape-config-not-selected': { exitCode: 1, codes: ['MONITOR_NOT_SELECTED'] },
+  'scrape-config-not-selected': { exitCode: 1, codes: ['MONITOR_NOT_SELECTED'], fix: 'manual' },
   // the other scrapers: the first link of the chain differs, the rest is judged the same
   'vmagent-healthy': { exitCode: 0, codes: [] },
   'vmagent-fs-denied': { exitCode: 1, codes: ['FS_ACCESS_DENIED'] },
   'alloy-healthy': { exitCode: 0, codes: [] },
-  'alloy-no-file-access': { exitCode: 1, codes: ['FS_ACCESS_DENIED'] },
+  'alloy-no-file-access': { exitCode: 1, codes: ['FS_ACCESS_DENIED'], fix: 'manual' },
   'otel-healthy': { exitCode: 0, codes: [] },
   'otel-allocator-unmounted': { exitCode: 1, codes: ['MONITOR_TLS_PATH_UNMOUNTED', 'CERTS_NOT_MOUNTED'] },
 };
@@ -76,6 +83,22 @@ function check(name: string, summary: RunSummary): void {
   expect(problems(summary), name).toEqual(want.clean ? [] : expect.arrayContaining(want.codes));
   const errors = summary.findings.filter((f) => f.severity === 'error').map((f) => f.message);
   expect(summary.exitCode, `${name}: ${errors.join('; ')}`).toBe(want.exitCode);
+}
+
+/** Every error has a fix, mechanical or manual; what kind is the scenario's expectation. */
+function checkFixes(name: string, summary: RunSummary): void {
+  const want = EXPECTED[name]!.fix;
+  const errorFixes = summary.findings.filter((f) => f.severity === 'error').map((f) => f.fix);
+  expect(errorFixes.every((f) => f !== undefined), `${name}: an error without a fix`).toBe(true);
+  const mechanical = errorFixes.filter((f): f is MechanicalFix => f !== undefined && !('manual' in f));
+  if (want === 'manual') expect(mechanical.map((f) => f.kubectl)).toEqual([]);
+  if (want === 'unverified') {
+    expect(mechanical.length).toBeGreaterThan(0);
+    for (const fix of mechanical) {
+      expect(fix.verified).toBe(false);
+      expect(fix.remaining).toContain('MONITOR_SCHEME_HTTP_ON_STRICT');
+    }
+  }
 }
 
 describe('asm-prom demo (the CLI)', () => {
@@ -145,7 +168,9 @@ describe('every scenario against its simulated mesh', () => {
     const hangs = EXPECTED[name]?.hangs === true;
     const mesh = await startSimulatedMesh({ ...(await loadScenario(name)), prometheusScrapeTimeoutMs: hangs ? 3_000 : 10_000 });
     try {
-      check(name, await runDoctor({ kubeconfig: mesh.kubeconfigPath, timeoutMs: hangs ? 6_000 : 15_000 }));
+      const summary = await runDoctor({ kubeconfig: mesh.kubeconfigPath, timeoutMs: hangs ? 6_000 : 15_000, fix: true });
+      check(name, summary);
+      checkFixes(name, summary);
     } finally {
       await mesh.stop();
     }

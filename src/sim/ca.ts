@@ -2,7 +2,7 @@
  * Certificate authorities of the simulation, minted with node-forge (minting only: see
  * ARCHITECTURE.md, PKI; forge signs with RSA only, and Istio accepts RSA workload keys).
  *
- * Keys are made once per run, off the main thread: `makeSimKeys()` asks Node's native generator
+ * Keys are made once per process, off the main thread: `makeSimKeys()` asks Node's native generator
  * (async `generateKeyPair`, on libuv's thread pool) for the few keys a mesh needs, in parallel, so
  * that a spinner turns while they are made. Every workload leaf of a run shares one key (a leaf's
  * key is not what the doctor diagnoses: which certificate, which root, which identity is); a spare
@@ -43,6 +43,15 @@ function newRsaKeyAsync(): Promise<RsaKey> {
   return new Promise((resolve, reject) => generateKeyPair('rsa', RSA_OPTIONS, (error, _pub, privateKey) => (error ? reject(error) : resolve(toForge(privateKey)))));
 }
 
+/**
+ * The keys made in this process, by slot. A later mesh of the same process (a test suite starts
+ * dozens, one at a time or side by side) takes the keys of the first instead of paying a second or
+ * more of CPU for new ones: within one mesh every role still has its own key, and which key a
+ * certificate holds is not what the doctor diagnoses.
+ */
+const keysBySlot: Promise<RsaKey>[] = [];
+const keyOfSlot = (slot: number): Promise<RsaKey> => (keysBySlot[slot] ??= newRsaKeyAsync());
+
 /** The keys one CA uses: its root's, its intermediate's, its leaves' and the spare (a key no certificate holds). */
 export interface CaKeys {
   readonly root: RsaKey;
@@ -82,7 +91,7 @@ export interface SimKeys {
  */
 export async function makeSimKeys(needs: { intermediate?: boolean; foreign?: boolean } = {}): Promise<SimKeys> {
   const count = 4 + (needs.intermediate ? 1 : 0) + (needs.foreign ? 2 : 0);
-  const keys = await Promise.all(Array.from({ length: count }, newRsaKeyAsync));
+  const keys = await Promise.all(Array.from({ length: count }, (_, slot) => keyOfSlot(slot)));
   const [meshRoot, clusterRoot, leaf, spare, ...rest] = keys as [RsaKey, RsaKey, RsaKey, RsaKey, ...RsaKey[]];
   const meshIntermediate = needs.intermediate ? rest.shift() : undefined;
   const [foreignRoot, foreignIntermediate] = needs.foreign ? rest : [];
