@@ -16,7 +16,7 @@ const FIXABLE = ['annotations-on-cr', 'certs-not-shared', 'http-on-strict', 'no-
 /** A fix exists but the re-run proves it insufficient: the monitor scrapes a sidecar and a plain pod over one endpoint. */
 const UNVERIFIED = ['target-no-sidecar'];
 /** Scenarios whose errors have no safe mechanical fix. */
-const MANUAL = ['raw-config-cert-path', 'raw-config-http-on-strict', 'scrape-config-not-selected', 'alloy-no-file-access', 'app-unreachable', 'authz-403', 'expired-cert', 'files-0600', 'hostile-targets', 'mismatched-key', 'not-metrics', 'wrong-root'];
+const MANUAL = ['raw-config-cert-path', 'raw-config-http-on-strict', 'scrape-config-not-selected', 'alloy-no-file-access', 'app-unreachable', 'authz-403', 'expired-cert', 'files-0600', 'hostile-targets', 'mismatched-key', 'not-metrics', 'wrong-root', 'vmagent-wrong-root', 'alloy-wrong-root'];
 
 const doctor = (kubeconfig: string, fix = true): Promise<RunSummary> => runDoctor({ kubeconfig, timeoutMs: 3_000, fix });
 const errors = (s: RunSummary) => s.findings.filter((f) => f.severity === 'error').map((f) => `${f.code} ${f.subject.kind}/${f.subject.namespace}/${f.subject.name ?? f.subject.endpoint}`);
