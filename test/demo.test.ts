@@ -32,7 +32,15 @@ interface Expected {
    * kubectl in fix-sim.test.ts.
    */
   fix?: 'manual' | 'unverified';
+  /**
+   * The scraper's own live view (Prometheus's, vmagent's or Alloy's API) was read: no
+   * PROMETHEUS_API_UNREACHABLE, and the prometheus-api checks ran with these statuses.
+   */
+  liveView?: { reachable: 'pass'; targetsDown: 'pass' | 'fail'; scrapePools: 'pass' | 'fail' };
 }
+
+const LIVE_VIEW_READ = { reachable: 'pass', targetsDown: 'pass', scrapePools: 'pass' } as const;
+const LIVE_VIEW_TARGETS_DOWN = { reachable: 'pass', targetsDown: 'fail', scrapePools: 'pass' } as const;
 
 /**
  * Reviewed by hand against each scenario's description: the code that names the fault, and the
@@ -45,7 +53,7 @@ const EXPECTED: Record<string, Expected> = {
   'certs-not-shared': { exitCode: 1, codes: ['CERTS_NOT_MOUNTED', 'CERT_FILE_MISSING', 'SCRAPE_POOL_MISSING'] },
   'expired-cert': { exitCode: 1, codes: ['CERT_EXPIRED', 'CLIENT_CERT_REJECTED', 'TARGET_DOWN'], fix: 'manual' },
   'files-0600': { exitCode: 1, codes: ['CERT_FILE_UNREADABLE', 'SCRAPE_POOL_MISSING'], fix: 'manual' },
-  healthy: { exitCode: 0, codes: [], clean: true },
+  healthy: { exitCode: 0, codes: [], clean: true, liveView: LIVE_VIEW_READ },
   'hostile-targets': { exitCode: 1, codes: ['TARGET_TIMEOUT', 'SCRAPE_CONNECTION_CLOSED', 'TARGET_DOWN'], hangs: true, fix: 'manual' },
   'http-on-strict': { exitCode: 1, codes: ['MONITOR_SCHEME_HTTP_ON_STRICT', 'SCRAPE_CONNECTION_CLOSED', 'TARGET_DOWN'] },
   'mismatched-key': { exitCode: 1, codes: ['KEY_MISMATCH', 'CLIENT_CERT_REJECTED', 'TARGET_DOWN'], fix: 'manual' },
@@ -64,11 +72,15 @@ const EXPECTED: Record<string, Expected> = {
   'scrape-config': { exitCode: 0, codes: [] },
   'scrape-config-crd-absent': { exitCode: 0, codes: [] },
   'scrape-config-not-selected': { exitCode: 1, codes: ['MONITOR_NOT_SELECTED'], fix: 'manual' },
-  // the other scrapers: the first link of the chain differs, the rest is judged the same
-  'vmagent-healthy': { exitCode: 0, codes: [] },
-  'vmagent-fs-denied': { exitCode: 1, codes: ['FS_ACCESS_DENIED'] },
-  'alloy-healthy': { exitCode: 0, codes: [] },
-  'alloy-no-file-access': { exitCode: 1, codes: ['FS_ACCESS_DENIED'], fix: 'manual' },
+  // the other scrapers: the first link of the chain differs, the rest is judged the same, and their own
+  // live view is read (vmagent's /api/v1/targets, Alloy's component API): the job dropped for file
+  // access is absent there, as in the real scrapers, so no SCRAPE_POOL_MISSING follows FS_ACCESS_DENIED
+  'vmagent-healthy': { exitCode: 0, codes: [], clean: true, liveView: LIVE_VIEW_READ },
+  'vmagent-fs-denied': { exitCode: 1, codes: ['FS_ACCESS_DENIED'], liveView: LIVE_VIEW_READ },
+  'vmagent-wrong-root': { exitCode: 1, codes: ['ROOT_MISMATCH', 'CLIENT_CERT_REJECTED', 'TARGET_DOWN'], liveView: LIVE_VIEW_TARGETS_DOWN, fix: 'manual' },
+  'alloy-healthy': { exitCode: 0, codes: [], clean: true, liveView: LIVE_VIEW_READ },
+  'alloy-no-file-access': { exitCode: 1, codes: ['FS_ACCESS_DENIED'], liveView: LIVE_VIEW_READ, fix: 'manual' },
+  'alloy-wrong-root': { exitCode: 1, codes: ['ROOT_MISMATCH', 'CLIENT_CERT_REJECTED', 'TARGET_DOWN'], liveView: LIVE_VIEW_TARGETS_DOWN, fix: 'manual' },
   'otel-healthy': { exitCode: 0, codes: [] },
   'otel-allocator-unmounted': { exitCode: 1, codes: ['MONITOR_TLS_PATH_UNMOUNTED', 'CERTS_NOT_MOUNTED'] },
 };
@@ -83,6 +95,11 @@ function check(name: string, summary: RunSummary): void {
   expect(problems(summary), name).toEqual(want.clean ? [] : expect.arrayContaining(want.codes));
   const errors = summary.findings.filter((f) => f.severity === 'error').map((f) => f.message);
   expect(summary.exitCode, `${name}: ${errors.join('; ')}`).toBe(want.exitCode);
+  if (want.liveView) {
+    expect(problems(summary), name).not.toContain('PROMETHEUS_API_UNREACHABLE');
+    const status = (id: string) => summary.checks.find((c) => c.id === id)?.status;
+    expect({ reachable: status('prometheus-api.reachable'), targetsDown: status('prometheus-api.targets-down'), scrapePools: status('prometheus-api.scrape-pools') }, name).toEqual(want.liveView);
+  }
 }
 
 /** Every error has a fix, mechanical or manual; what kind is the scenario's expectation. */
@@ -91,6 +108,8 @@ function checkFixes(name: string, summary: RunSummary): void {
   const errorFixes = summary.findings.filter((f) => f.severity === 'error').map((f) => f.fix);
   expect(errorFixes.every((f) => f !== undefined), `${name}: an error without a fix`).toBe(true);
   const mechanical = errorFixes.filter((f): f is MechanicalFix => f !== undefined && !('manual' in f));
+  // fixable: every error has a mechanical fix, proven in the run (fix-sim.test.ts applies them)
+  if (want === undefined) expect(errorFixes.filter((f) => !mechanical.includes(f as MechanicalFix) || !(f as MechanicalFix).verified)).toEqual([]);
   if (want === 'manual') expect(mechanical.map((f) => f.kubectl)).toEqual([]);
   if (want === 'unverified') {
     expect(mechanical.length).toBeGreaterThan(0);

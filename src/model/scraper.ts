@@ -147,6 +147,12 @@ export const vmAgentSelectorLabels = (name: string): Record<string, string> => (
   'app.kubernetes.io/name': 'vmagent', 'app.kubernetes.io/instance': name, 'app.kubernetes.io/component': 'monitoring', 'managed-by': 'vm-operator',
 });
 
+/** The port vmagent serves its HTTP API on: spec.port (a string in the CRD), 8429 by default. */
+export function vmAgentPort(cr: KubeObject): number {
+  const port = Number(vmSpec(cr).port ?? 8429);
+  return Number.isInteger(port) && port > 0 && port < 65536 ? port : 8429;
+}
+
 /** The pod the VM operator's Deployment of a VMAgent would create, before admission. */
 export function podFromVMAgent(cr: KubeObject): Pod {
   const name = nameOf(cr);
@@ -154,7 +160,9 @@ export function podFromVMAgent(cr: KubeObject): Pod {
   const vmagent: Container = {
     name: 'vmagent',
     image: `${spec.image?.repository ?? 'victoriametrics/vmagent'}:${spec.image?.tag ?? 'latest'}`,
-    args: ['-promscrape.config=/etc/vmagent/config_out/vmagent.env.yaml', '-remoteWrite.tmpDataPath=/tmp/vmagent-remotewrite-data'],
+    args: ['-promscrape.config=/etc/vmagent/config_out/vmagent.env.yaml', '-remoteWrite.tmpDataPath=/tmp/vmagent-remotewrite-data', `-httpListenAddr=:${vmAgentPort(cr)}`],
+    // vmagent's HTTP API (/api/v1/targets among others) and its own /metrics
+    ports: [{ name: 'http', containerPort: vmAgentPort(cr), protocol: 'TCP' }],
     volumeMounts: [
       { name: 'persistent-queue-data', mountPath: '/tmp/vmagent-remotewrite-data' },
       { name: 'tls-assets', mountPath: '/etc/vmagent-tls/certs', readOnly: true },

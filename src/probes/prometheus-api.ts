@@ -330,8 +330,9 @@ async function clusterViews(kube: KubeAccess, pods: readonly PrometheusPod[], op
     const first = group[0]!;
     const owner = first.resource ?? first.subject;
     const prefix = routePrefixOf(first);
-    // vmagent serves the Prometheus-compatible /api/v1/targets on its own port, 8429
-    const podTarget: ProxyTarget = { namespace: first.namespace, pod: nameOf(first.pod), port: first.scraper?.kind === 'VMAgent' ? 8429 : 9090 };
+    // vmagent serves the Prometheus-compatible /api/v1/targets on its own port (its container's `http`, 8429 by default)
+    const vmagentPort = () => first.pod.spec?.containers?.find((c) => c.name === first.prometheusContainer)?.ports?.find((p) => p.name === 'http')?.containerPort ?? 8429;
+    const podTarget: ProxyTarget = { namespace: first.namespace, pod: nameOf(first.pod), port: first.scraper?.kind === 'VMAgent' ? vmagentPort() : 9090 };
     if (first.resource && resourcesPerNamespace.get(`${first.resource.kind}/${first.namespace}`) === 1) {
       // The operator's governing service: prometheus-operated, or prometheus-agent-operated for PrometheusAgents.
       const service = first.resource.kind === 'PrometheusAgent' ? 'prometheus-agent-operated' : 'prometheus-operated';

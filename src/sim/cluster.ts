@@ -8,7 +8,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Container, KubeObject, Pod, PrometheusResource, Service } from '../model/k8s.js';
 import { isPrometheusResource, podFromPrometheusResource, statefulSetNameOf } from '../model/prometheus.js';
-import { collectorSelectorLabels, collectorWorkloadKind, podFromCollector, podFromVMAgent, vmAgentSelectorLabels, vmAgentWorkloadKind } from '../model/scraper.js';
+import { alloyContainerOf, collectorSelectorLabels, collectorWorkloadKind, podFromCollector, podFromVMAgent, vmAgentSelectorLabels, vmAgentWorkloadKind, type ScraperKind } from '../model/scraper.js';
 import { API_RESOURCES, resourceForKind, storageKey, type ApiResource } from './discovery.js';
 import { injectionBlocker } from '../model/istio.js';
 import { injectionDenied, injectSidecar } from './inject.js';
@@ -27,6 +27,18 @@ export interface SimPod {
   injected: boolean;
   /** the Prometheus resource that owns it */
   prometheus?: PrometheusResource;
+  /** the other scraper it runs: the VMAgent or OpenTelemetryCollector that owns it, or the Alloy workload */
+  scraper?: { kind: Exclude<ScraperKind, 'Prometheus' | 'PrometheusAgent'>; object: KubeObject };
+}
+
+/** The scraper a workload's pods run (other than Prometheus): its operator's resource, or the workload itself for Alloy. */
+function scraperOf(state: ClusterState, workload: KubeObject, template: { spec?: Pod['spec'] } | undefined): SimPod['scraper'] {
+  for (const ref of workload.metadata?.ownerReferences ?? []) {
+    if (ref.kind !== 'VMAgent' && ref.kind !== 'OpenTelemetryCollector') continue;
+    const object = state.ofKind(ref.kind, workload.metadata?.namespace).find((o) => o.metadata?.name === ref.name);
+    if (object) return { kind: ref.kind, object };
+  }
+  return alloyContainerOf(template?.spec) ? { kind: 'Alloy', object: workload } : undefined;
 }
 
 const ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';
@@ -170,7 +182,7 @@ function build(state: ClusterState): void {
   for (const sts of state.ofKind('StatefulSet')) {
     if (!sts.metadata?.ownerReferences?.some((r) => isPrometheusResource({ kind: r.kind }))) runStatefulSet(state, sts, `${sts.metadata!.namespace}/${sts.metadata!.name}`);
   }
-  for (const ds of state.ofKind('DaemonSet')) runStatefulSet(state, { ...ds, spec: { ...(ds.spec as object), replicas: 1 } }, `${ds.metadata!.namespace}/${ds.metadata!.name}`);
+  for (const ds of state.ofKind('DaemonSet')) runStatefulSet(state, { ...ds, spec: { ...(ds.spec as object), replicas: 1 } }, `${ds.metadata!.namespace}/${ds.metadata!.name}`, undefined, ds);
   for (const pod of explicit.filter((o) => o.kind === 'Pod') as Pod[]) admitExisting(state, pod);
   for (const svc of state.ofKind('Service') as Service[]) runEndpointControllers(state, svc);
 }
@@ -220,10 +232,11 @@ function runOperator(state: ClusterState, prom: PrometheusResource): void {
   runStatefulSet(state, sts, `${namespace}/${name}`, prom);
 }
 
-function runStatefulSet(state: ClusterState, sts: KubeObject, workload: string, prometheus?: PrometheusResource): void {
+function runStatefulSet(state: ClusterState, sts: KubeObject, workload: string, prometheus?: PrometheusResource, owner: KubeObject = sts): void {
   const spec = sts.spec as { replicas?: number; template?: { metadata?: Pod['metadata']; spec?: Pod['spec'] } };
   const replicas = spec.replicas ?? 1;
-  const ready = Array.from({ length: replicas }, (_, i) => createPod(state, sts, `${sts.metadata!.name}-${i}`, spec.template ?? {}, workload, prometheus,
+  const owners = { prometheus, scraper: prometheus ? undefined : scraperOf(state, owner, spec.template) };
+  const ready = Array.from({ length: replicas }, (_, i) => createPod(state, sts, `${sts.metadata!.name}-${i}`, spec.template ?? {}, workload, owners,
     { 'apps.kubernetes.io/pod-index': String(i), 'controller-revision-hash': `${sts.metadata!.name}-${suffix(sts.metadata!.name!, 10)}`, 'statefulset.kubernetes.io/pod-name': `${sts.metadata!.name}-${i}` }));
   sts.status = { replicas, readyReplicas: ready.filter(Boolean).length, availableReplicas: ready.filter(Boolean).length, currentReplicas: replicas };
 }
@@ -240,7 +253,7 @@ function runDeployment(state: ClusterState, deploy: KubeObject): void {
   });
   let ready = 0;
   for (let i = 0; i < replicas; i++) {
-    if (createPod(state, rs, `${rs.metadata!.name}-${suffix(`${rs.metadata!.name}/${i}`, 5)}`, template, `${deploy.metadata!.namespace}/${deploy.metadata!.name}`)) ready++;
+    if (createPod(state, rs, `${rs.metadata!.name}-${suffix(`${rs.metadata!.name}/${i}`, 5)}`, template, `${deploy.metadata!.namespace}/${deploy.metadata!.name}`, { scraper: scraperOf(state, deploy, template) })) ready++;
   }
   rs.status = { replicas: ready, readyReplicas: ready, availableReplicas: ready };
   deploy.status = { replicas: ready, readyReplicas: ready, availableReplicas: ready, updatedReplicas: ready };
@@ -295,15 +308,17 @@ function runningStatus(pod: Pod, ip: string): Pod['status'] {
   };
 }
 
-function schedule(state: ClusterState, admitted: { pod: Pod; injected: boolean }, workload: string, prometheus?: PrometheusResource): SimPod {
+type Owners = Pick<SimPod, 'prometheus' | 'scraper'>;
+
+function schedule(state: ClusterState, admitted: { pod: Pod; injected: boolean }, workload: string, owners: Owners = {}): SimPod {
   const ip = podAddress(state.addressBlock, state.pods.length);
   const pod = { ...admitted.pod, spec: { ...admitted.pod.spec, nodeName: NODE_NAME }, status: runningStatus(admitted.pod, ip) };
-  const sim: SimPod = { pod, ip, workload, injected: admitted.injected, prometheus };
+  const sim: SimPod = { pod, ip, workload, injected: admitted.injected, ...(owners.prometheus ? { prometheus: owners.prometheus } : {}), ...(owners.scraper ? { scraper: owners.scraper } : {}) };
   state.pods.push(sim);
   return sim;
 }
 
-function createPod(state: ClusterState, owner: KubeObject, name: string, template: { metadata?: Pod['metadata']; spec?: Pod['spec'] }, workload: string, prometheus?: PrometheusResource, extraLabels: Record<string, string> = {}): boolean {
+function createPod(state: ClusterState, owner: KubeObject, name: string, template: { metadata?: Pod['metadata']; spec?: Pod['spec'] }, workload: string, owners: Owners = {}, extraLabels: Record<string, string> = {}): boolean {
   const namespace = owner.metadata!.namespace!;
   const pod: Pod = {
     apiVersion: 'v1', kind: 'Pod',
@@ -313,7 +328,7 @@ function createPod(state: ClusterState, owner: KubeObject, name: string, templat
   const ownerUrl = `kubernetes://apis/${owner.apiVersion}/namespaces/${namespace}/${owner.kind!.toLowerCase()}s/${owner.metadata!.name}`;
   const admitted = admit(state, pod, workload, ownerUrl);
   if (!admitted) return false;
-  const sim = schedule(state, admitted, workload, prometheus);
+  const sim = schedule(state, admitted, workload, owners);
   state.add(sim.pod);
   return true;
 }
@@ -325,7 +340,7 @@ function admitExisting(state: ClusterState, stored: Pod): void {
   const alreadyInjected = stored.metadata?.annotations?.['sidecar.istio.io/status'] !== undefined;
   const admitted = alreadyInjected ? { pod: stored, injected: true } : admit(state, stored, workload, `kubernetes://apis/v1/namespaces/${namespace}/pods/${stored.metadata!.name}`);
   if (!admitted) return;
-  const sim = schedule(state, admitted, workload);
+  const sim = schedule(state, admitted, workload, { scraper: scraperOf(state, stored, stored) });
   Object.assign(stored, { metadata: { ...stored.metadata, ...sim.pod.metadata }, spec: sim.pod.spec, status: sim.pod.status });
   sim.pod = stored;
 }

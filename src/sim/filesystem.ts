@@ -142,7 +142,7 @@ export class PodFilesystems {
     return volumes;
   }
 
-  /** pilot-agent's OUTPUT_CERTS write, with the scenario's certificate faults for Prometheus pods. */
+  /** pilot-agent's OUTPUT_CERTS write, with the scenario's certificate faults for the scrapers' pods. */
   private writeOutputCerts(sim: SimPod, volumes: Map<string, VolumeContents>): void {
     const pod: Pod = sim.pod;
     const dir = outputCertsDir(pod);
@@ -154,7 +154,8 @@ export class PodFilesystems {
       .sort((a, b) => b.mountPath!.length - a.mountPath!.length)[0];
     const contents = mount?.name ? volumes.get(mount.name) : undefined;
     if (!contents || mount?.readOnly) return;
-    const faults = sim.prometheus ? this.state.scenario.faults.prometheusCerts ?? {} : {};
+    // the scenario's certificate faults hit the scraper's pod: Prometheus, or the VMAgent, collector or Alloy that replaces it
+    const faults = sim.prometheus || sim.scraper ? this.state.scenario.faults.prometheusCerts ?? {} : {};
     const identity = spiffeId(this.state.scenario.trustDomain, pod.metadata!.namespace!, pod.spec?.serviceAccountName ?? 'default');
     const ca = faults.wrongRoot ? (this.foreignCa ??= new CertificateAuthority('other-mesh.local', true, this.foreignKeys)) : this.meshCa;
     const issued = faults.expired

@@ -26,7 +26,7 @@ export interface ForbidRule {
   namespace?: string;
 }
 
-/** What happened to the files the Prometheus pod's sidecar writes (OUTPUT_CERTS). */
+/** What happened to the files the scraper pod's sidecar writes (OUTPUT_CERTS): Prometheus's, or the VMAgent's, collector's or Alloy's that replaces it. */
 export interface CertFaults {
   /** files never written */
   missing?: CertFileName[];

@@ -12,7 +12,8 @@
  * - DISABLE, no sidecar, or a port not captured: the plain-text app (TLS gets its HTTP 400).
  *
  * AuthorizationPolicies give 403 `RBAC: access denied`; workload faults give other statuses,
- * non-metrics bodies, or hostile behaviour. Prometheus pods serve the fake Prometheus API on 9090.
+ * non-metrics bodies, or hostile behaviour. Scraper pods serve their live view (scraperApiOf): the
+ * fake Prometheus API on 9090, vmagent's on 8429, Alloy's UI API on its listen address.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createSecureServer, type Http2SecureServer } from 'node:http2';
@@ -27,7 +28,12 @@ import { spiffeId } from '../pki/index.js';
 import type { CertificateAuthority } from './ca.js';
 import { MESH_ROOT_NAMESPACE, resolveTargetPort, type ClusterState, type SimPod } from './cluster.js';
 import type { PodFilesystems } from './filesystem.js';
+import { alloyListenAddress } from '../probes/alloy-api.js';
+import { alloyContainerOf } from '../model/scraper.js';
+import { FakeAlloy } from './alloy-api.js';
 import { FakePrometheus } from './prometheus-api.js';
+import type { SimulatedScraper } from './scraper-api.js';
+import { FakeVMAgent } from './vmagent-api.js';
 import type { WorkloadFaults } from './scenario.js';
 import { faultServer, handOver, type TargetFault } from './target-faults.js';
 
@@ -45,7 +51,26 @@ interface PortContext {
   mode?: MtlsMode;
   httpDeclared: boolean;
   faults: WorkloadFaults;
-  prometheus?: FakePrometheus;
+  /** the scraper's HTTP API served on this port */
+  api?: SimulatedScraper;
+}
+
+/**
+ * The live view a scraper pod serves, and on which port: Prometheus's API on 9090; vmagent's on its
+ * container's `http` port (8429); Alloy's UI API on its --server.http.listen-addr port unless that is
+ * loopback only (the pod's address then refuses it). The OpenTelemetry Collector serves no targets API.
+ */
+function scraperApiOf(state: ClusterState, filesystems: PodFilesystems, sim: SimPod): { port: number; api: SimulatedScraper } | undefined {
+  if (sim.prometheus || prometheusContainerOf(sim.pod.spec)) return { port: 9090, api: new FakePrometheus(state, filesystems, sim) };
+  if (sim.scraper?.kind === 'VMAgent') {
+    const port = sim.pod.spec?.containers?.find((c) => c.name === 'vmagent')?.ports?.find((p) => p.name === 'http')?.containerPort ?? 8429;
+    return { port, api: new FakeVMAgent(state, filesystems, sim) };
+  }
+  if (sim.scraper?.kind === 'Alloy') {
+    const listen = alloyListenAddress(alloyContainerOf(sim.pod.spec));
+    return listen.loopback ? undefined : { port: listen.port, api: new FakeAlloy(state, filesystems, sim) };
+  }
+  return undefined;
 }
 
 /** The ALPN protocols a TLS ClientHello offers (RFC 7301), from the first bytes of a connection. */
@@ -111,7 +136,7 @@ export class SidecarFleet {
     this.h2 = createSecureServer({ allowHTTP1: true }, (req, res) => this.respond(req as unknown as IncomingMessage, res as unknown as ServerResponse));
   }
 
-  private readonly prometheuses: FakePrometheus[] = [];
+  private readonly apis: SimulatedScraper[] = [];
 
   async start(): Promise<void> {
     const peerAuthentications = this.state.ofKind('PeerAuthentication') as PeerAuthentication[];
@@ -119,10 +144,11 @@ export class SidecarFleet {
     for (const sim of this.state.pods) {
       const namespace = sim.pod.metadata!.namespace!;
       const labels = sim.pod.metadata?.labels ?? {};
-      // the operator's Prometheus, or one run from its own configuration file (a plain Deployment)
-      const prometheus = sim.prometheus || prometheusContainerOf(sim.pod.spec) ? new FakePrometheus(this.state, this.filesystems, sim) : undefined;
-      if (prometheus) this.prometheuses.push(prometheus);
-      const ports = (sim.pod.spec?.containers ?? []).flatMap((c) => c.ports ?? []).map((p) => p.containerPort!);
+      // a scraper's live view (the operator's Prometheus or one run from its own file, vmagent, Alloy), served whether or not the port is declared
+      const scraper = scraperApiOf(this.state, this.filesystems, sim);
+      if (scraper) this.apis.push(scraper.api);
+      const declared = (sim.pod.spec?.containers ?? []).flatMap((c) => c.ports ?? []).map((p) => p.containerPort!);
+      const ports = scraper && !declared.includes(scraper.port) ? [...declared, scraper.port] : declared;
       // pilot-agent serves the merged metrics (the injector's prometheus.io/* rewrite) on 15020, in plain text
       const merged = sim.injected && sim.pod.metadata?.annotations?.['prometheus.io/port'] === String(MERGED_METRICS_PORT) && !ports.includes(MERGED_METRICS_PORT);
       for (const port of merged ? [...ports, MERGED_METRICS_PORT] : ports) {
@@ -135,17 +161,17 @@ export class SidecarFleet {
           sim, port, httpDeclared: servicePorts.some(isIstioHttpPort),
           mode: captured ? mtlsModeFor(peerAuthentications, MESH_ROOT_NAMESPACE, namespace, labels, port) : undefined,
           faults: this.state.scenario.faults.workloads?.[sim.workload] ?? {},
-          prometheus: prometheus && port === 9090 ? prometheus : undefined,
+          api: scraper?.port === port ? scraper.api : undefined,
         };
         this.contexts.set(`${sim.ip}:${port}`, context);
         await this.listen(context);
       }
     }
-    for (const prometheus of this.prometheuses) prometheus.warm();
+    for (const api of this.apis) api.warm();
   }
 
   async stop(): Promise<void> {
-    for (const prometheus of this.prometheuses) prometheus.stop();
+    for (const api of this.apis) api.stop();
     for (const socket of this.sockets) socket.destroy();
     // the HTTP and TLS servers never listen (sockets are handed to them): closing the listeners is enough
     await Promise.all(this.listeners.filter((l) => l.listening).map((l) => new Promise<void>((resolve) => l.close(() => resolve()))));
@@ -247,7 +273,7 @@ export class SidecarFleet {
   private respond(req: IncomingMessage, res: ServerResponse): void {
     const context = this.contexts.get(`${req.socket.localAddress}:${req.socket.localPort}`);
     if (!context) return void res.writeHead(500).end();
-    if (context.prometheus) return context.prometheus.handle(req, res);
+    if (context.api) return context.api.handle(req, res);
     const viaSidecar = context.mode !== undefined;
     const envoyHeaders = viaSidecar ? { server: 'istio-envoy', 'x-envoy-upstream-service-time': '2' } : {};
     const path = (req.url ?? '/').split('?')[0];
