@@ -4,7 +4,7 @@ import { nameOf, namespaceOf } from '../../src/model/k8s.js';
 import { isPrometheusResource } from '../../src/model/prometheus.js';
 import { prometheusSelects } from '../../src/model/selectors.js';
 import { jobOfMonitor, type PrometheusView, type ScrapeJob } from '../../src/probes/prometheus-api.js';
-import { jobSubject, readableViews, viewLabel } from './subjects.js';
+import { jobSubject, readableViews, scraperName, viewLabel } from './subjects.js';
 
 /**
  * Jobs that yield no target in Prometheus: a job of the loaded configuration with no active target,
@@ -26,11 +26,12 @@ export default defineCheck({
       for (const job of view.jobs) {
         if (view.activeTargets.some((t) => t.scrapePool === job.name)) continue;
         const { reason, evidence } = whyNoTargets(view, job);
-        ctx.report('SCRAPE_POOL_MISSING', { job: job.name, reason }, { subject: jobSubject(ctx, job.name, monitors), evidence: { prometheus: viewLabel(view), ...evidence } });
+        ctx.report('SCRAPE_POOL_MISSING', { scraper: scraperName(view), job: job.name, reason }, { subject: jobSubject(ctx, job.name, monitors), evidence: { prometheus: viewLabel(view), ...evidence } });
       }
       for (const { monitor, job } of await jobsExpectedOf(ctx, view, monitors)) {
         if (view.jobs.some((j) => j.name === job)) continue;
         ctx.report('SCRAPE_POOL_MISSING', {
+          scraper: scraperName(view),
           job,
           reason: "the loaded configuration has no such job: the operator did not generate it (it rejected the monitor, e.g. arbitraryFSAccessThroughSMs, or has not reconciled it yet), or Prometheus has not reloaded",
         }, { subject: ctx.subjectOf(monitor), evidence: { prometheus: viewLabel(view), configuredJobs: view.jobs.length } });

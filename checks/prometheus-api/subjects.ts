@@ -11,6 +11,11 @@ export function viewSubject(ctx: CheckContext, view: PrometheusView): Subject {
   return view.prometheus ? ctx.subjectOf(view.prometheus) : { kind: 'PrometheusAPI', name: view.source };
 }
 
+/** The program whose view it is, for messages: Prometheus, vmagent or Alloy. */
+export function scraperName(view: PrometheusView): string {
+  return view.scraper ?? 'Prometheus';
+}
+
 /** Names the Prometheus in evidence: `Prometheus monitoring/k8s` or the URL. */
 export function viewLabel(view: PrometheusView): string {
   return view.prometheus ? `${view.prometheus.kind} ${namespaceOf(view.prometheus)}/${nameOf(view.prometheus)}` : view.source;

@@ -4,7 +4,7 @@ import { categoryOfCheckId } from '../../src/core/runner.js';
 import type { Finding, Subject } from '../../src/core/types.js';
 import { classifyLastError, type Scheme } from '../../src/probes/classify.js';
 import { monitorOfJob, type ActiveTarget, type MonitorRef } from '../../src/probes/prometheus-api.js';
-import { readableViews, viewLabel } from './subjects.js';
+import { readableViews, scraperName, viewLabel } from './subjects.js';
 
 /**
  * Every target Prometheus reports down, with the codes that explain its lastError: those the doctor
@@ -34,7 +34,7 @@ export default defineCheck({
         const ruledOut = ruledOutCodes(ctx);
         const possibleCauses = causes.filter((code) => !explainedBy.includes(code) && !ruledOut.has(code));
         const subject: Subject = pod ? { kind: 'Pod', ...pod, endpoint } : { kind: 'Target', endpoint };
-        ctx.report('TARGET_DOWN', { scrapePool: target.scrapePool, lastError: target.lastError || '(none given)', causes, explainedBy, possibleCauses }, {
+        ctx.report('TARGET_DOWN', { scraper: scraperName(view), scrapePool: target.scrapePool, lastError: target.lastError || '(none given)', causes, explainedBy, possibleCauses }, {
           subject,
           evidence: {
             scrapeUrl: target.scrapeUrl,

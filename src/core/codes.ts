@@ -390,9 +390,9 @@ export const CODES = {
    * causes: what the lastError text means (the classifier); explainedBy: codes found in this run that
    * explain it; possibleCauses: the classifier's other candidates, minus those a passing check ruled out
    */
-  TARGET_DOWN: code<{ scrapePool: string; lastError: string; causes: string[]; explainedBy: string[]; possibleCauses: string[] }>({
+  TARGET_DOWN: code<{ scraper: string; scrapePool: string; lastError: string; causes: string[]; explainedBy: string[]; possibleCauses: string[] }>({
     severity: 'error', category: 'prometheus-api',
-    message: (a) => `Prometheus reports the target down in ${a.scrapePool}: ${a.lastError}`,
+    message: (a) => `${a.scraper} reports the target down in ${a.scrapePool}: ${a.lastError}`,
     hint: (a) =>
       a.explainedBy.length
         ? `Explained by ${a.explainedBy.join(', ')}, found in this run (see their findings and docs).`
@@ -400,9 +400,9 @@ export const CODES = {
           ? `No finding of this run explains it; possible causes, most likely first: ${a.possibleCauses.join(', ')} (\`asm-prom explain CODE\`).`
           : 'No known cause for this text: compare with `curl` from the Prometheus pod, and the target\'s sidecar logs.',
   }),
-  SCRAPE_POOL_MISSING: code<{ job: string; reason: string }>({
+  SCRAPE_POOL_MISSING: code<{ scraper: string; job: string; reason: string }>({
     severity: 'error', category: 'prometheus-api',
-    message: (a) => `job ${a.job} has no targets in Prometheus: ${a.reason}`,
+    message: (a) => `job ${a.job} has no targets in ${a.scraper}: ${a.reason}`,
     hint: 'Typically the TLS files were missing when the pool was built: fix them, then reload Prometheus (POST /-/reload) or restart it.',
   }),
   PROMETHEUS_API_UNREACHABLE: code<{ url: string; reason: string }>({

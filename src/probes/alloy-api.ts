@@ -96,7 +96,7 @@ async function getJson(get: ApiGet, path: string): Promise<unknown> {
 
 /** Reads an Alloy's scrape components; what cannot be read is recorded in the view, never thrown. */
 export async function readAlloyView(get: ApiGet, source: string, owner?: KubeObject): Promise<PrometheusView> {
-  const view: PrometheusView = { source, unreadable: [], ...(owner ? { prometheus: owner } : {}) };
+  const view: PrometheusView = { source, unreadable: [], scraper: 'Alloy', ...(owner ? { prometheus: owner } : {}) };
   let components: Record<string, unknown>[];
   try {
     const listed = await getJson(get, COMPONENTS_PATH);

@@ -59,6 +59,8 @@ export interface PrometheusView {
   source: string;
   /** the Prometheus resource or pod it belongs to (cluster mode) */
   prometheus?: KubeObject;
+  /** the program whose view it is, when not Prometheus (vmagent's targets API, Alloy's components) */
+  scraper?: 'vmagent' | 'Alloy';
   activeTargets?: ActiveTarget[];
   droppedTargets?: DroppedTarget[];
   jobs?: ScrapeJob[];
@@ -340,7 +342,8 @@ async function clusterViews(kube: KubeAccess, pods: readonly PrometheusPod[], op
       const viaService = await readPrometheusView(proxyGetter(kube, serviceTarget, prefix, timeoutMs), describeProxy(serviceTarget), owner);
       if (!viaService.unreadable.some((u) => u.path === '' || u.path === TARGETS_PATH)) return viaService;
     }
-    return readPrometheusView(proxyGetter(kube, podTarget, prefix, timeoutMs), describeProxy(podTarget), owner);
+    const view = await readPrometheusView(proxyGetter(kube, podTarget, prefix, timeoutMs), describeProxy(podTarget), owner);
+    return first.scraper?.kind === 'VMAgent' ? { ...view, scraper: 'vmagent' } : view;
   });
 }
 
