@@ -42,6 +42,19 @@ describe('reporters', () => {
     expect(out).not.toMatch(/\u001b\[/);
   });
 
+  it('human: a run whose every check was skipped is no all-clear (exit 0 as the contract says, but no ✓)', () => {
+    const skippedAll: RunSummary = {
+      ...summary, findings: [], exitCode: 0,
+      summary: { errors: 0, warnings: 0, infos: 0, checks: { pass: 0, warn: 0, fail: 0, skip: 1, crash: 0 } },
+      checks: [{ id: 'targets.probe', title: 'probe', category: 'targets', status: 'skip', durationMs: 0, skipReason: 'the run reached its --deadline before this check started' }],
+    };
+    const out = REPORTERS.human(skippedAll, { color: false, verbose: false });
+    expect(out).toMatch(/Nothing was judged: every check was skipped/);
+    expect(out).not.toContain('✓');
+    const judged = REPORTERS.human({ ...skippedAll, summary: { ...skippedAll.summary, checks: { ...skippedAll.summary.checks, pass: 1 } } }, { color: false, verbose: false });
+    expect(judged).toContain('Status check results are ✓');
+  });
+
   it('human says which configuration findings explain a live failure', () => {
     const probe = makeFinding('targets.probe', 'CLIENT_CERT_REJECTED', { alert: 'unknown_ca' }, { kind: 'Pod', namespace: 'shop', name: 'orders-0', endpoint: '10.0.0.7:8080' }, { explainedBy: ['ROOT_MISMATCH'] });
     const out = REPORTERS.human({ ...summary, findings: [probe], checks: [{ id: 'targets.probe', title: 'probe', category: 'targets', status: 'fail', durationMs: 5 }] }, { color: false, verbose: false });

@@ -54,7 +54,13 @@ export function renderHuman(summary: RunSummary, options: ReporterOptions): stri
 
   const { errors, warnings, infos, checks } = summary.summary;
   lines.push('');
-  const status = summary.exitCode === 0 ? c.green('Status check results are ✓') : summary.exitCode === 3 ? c.red('asm-prom crashed: see CHECK_CRASHED') : c.red('Status check results are ×');
+  // A run in which no check judged anything (all skipped: a deadline, no access) is no all-clear.
+  const nothingJudged = checks.pass + checks.warn + checks.fail + checks.crash === 0;
+  const status = summary.exitCode === 3
+    ? c.red('asm-prom crashed: see CHECK_CRASHED')
+    : summary.exitCode !== 0
+      ? c.red('Status check results are ×')
+      : nothingJudged ? c.yellow('Nothing was judged: every check was skipped (see why above)') : c.green('Status check results are ✓');
   lines.push(`${status}  ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}, ${infos} info · checks: ${checks.pass} passed, ${checks.warn} warned, ${checks.fail} failed, ${checks.skip} skipped${checks.crash ? `, ${checks.crash} crashed` : ''} · ${summary.durationMs} ms`);
   return `${lines.join('\n')}\n`;
 }
