@@ -5,6 +5,12 @@
  * of a run over tens of thousands of pods bounded. The fields kept are those of the Pod model
  * (src/model/k8s.ts) that checks and the probe read; test/slim-pods.test.ts proves that every check
  * finds the same on a slimmed pod as on the whole one.
+ *
+ * What is kept is then shared: the replicas of a workload carry the same containers, volumes,
+ * labels and annotations, parsed anew for every pod. A run's slimmer keeps one copy of each equal
+ * part (and of each repeated string) and gives it to every pod that has it, so a pod costs its
+ * name, address and a few references, not the kilobytes of its injected sidecar. Shared parts are
+ * read, never changed: no check or model function changes an object of the inventory.
  */
 import type { Container, Pod } from '../../model/k8s.js';
 
@@ -15,6 +21,8 @@ const STATUS = ['phase', 'podIP', 'podIPs'] as const;
 const CONTAINER_STATUS = ['name', 'image', 'ready'] as const;
 /** kubectl's copy of the whole object as applied: read by no check, and as large as the pod itself */
 const DROPPED_ANNOTATIONS = new Set(['kubectl.kubernetes.io/last-applied-configuration']);
+/** Fields of one pod alone (its identity and address): kept as they are, never looked up in the shared parts. */
+const OWN = new Set(['name', 'uid', 'creationTimestamp', 'podIP', 'podIPs']);
 
 function pick<T extends object, K extends readonly string[]>(from: T | undefined, keys: K): Partial<T> | undefined {
   if (!from) return undefined;
@@ -28,7 +36,7 @@ function slimContainer(container: Container): Container {
 }
 
 /** The pod with only the fields the checks read (a new object; the input is not changed). */
-export function slimPod(pod: Pod): Pod {
+function slim(pod: Pod): Pod {
   const metadata = pick(pod.metadata, METADATA);
   const annotations = metadata?.annotations;
   if (annotations && Object.keys(annotations).some((k) => DROPPED_ANNOTATIONS.has(k)))
@@ -49,4 +57,76 @@ export function slimPod(pod: Pod): Pod {
     ...(spec ? { spec } : {}),
     ...(status ? { status } : {}),
   } as Pod;
+}
+
+/**
+ * One copy of each equal JSON value (hash-consing): equal strings, arrays and objects given to
+ * `share` come back as one and the same value. A structure is known by the identities of its parts,
+ * so finding it costs its size, not its depth times its size.
+ */
+export class Interner {
+  private readonly strings = new Map<string, string>();
+  private readonly structures = new Map<string, object>();
+  /** a number per shared structure, for the keys of the structures that hold it */
+  private readonly ids = new WeakMap<object, number>();
+
+  string(value: string): string {
+    const known = this.strings.get(value);
+    if (known !== undefined) return known;
+    this.strings.set(value, value);
+    return value;
+  }
+
+  share<T>(value: T): T {
+    if (typeof value === 'string') return this.string(value) as T;
+    if (value === null || typeof value !== 'object') return value;
+    let copy: object;
+    let key: string;
+    if (Array.isArray(value)) {
+      const items = value.map((v: unknown) => this.share(v));
+      copy = items;
+      key = `[${items.map((v) => this.token(v)).join(',')}`;
+    } else {
+      const entries = Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [this.string(k), this.share(v)] as const);
+      copy = Object.fromEntries(entries);
+      key = `{${entries.map(([k, v]) => `${this.token(k)}:${this.token(v)}`).join(',')}`;
+    }
+    const known = this.structures.get(key);
+    if (known) return known as T;
+    this.structures.set(key, copy);
+    this.ids.set(copy, this.structures.size);
+    return copy as T;
+  }
+
+  /** A shared value in a structure's key: strings quoted, structures by number. */
+  private token(value: unknown): string {
+    if (typeof value === 'string') return JSON.stringify(value);
+    if (value !== null && typeof value === 'object') return `#${this.ids.get(value)}`;
+    return String(value);
+  }
+}
+
+/**
+ * A slimmer for one run's pods: each pod slimmed, its parts shared with the pods listed before it
+ * by the same slimmer. Its tables go when it does (at the end of the listing), the sharing stays.
+ */
+export function podSlimmer(): (pod: Pod) => Pod {
+  const interner = new Interner();
+  /** the parts of an object that may be shared; a pod's own fields are kept as they are */
+  const shareFields = <T extends object>(from: T): T => {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(from)) out[interner.string(k)] = OWN.has(k) ? v : interner.share(v);
+    return out as T;
+  };
+  return (pod) => {
+    const slimmed = slim(pod);
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(slimmed)) out[k] = v !== null && typeof v === 'object' ? shareFields(v) : interner.share(v);
+    return out as Pod;
+  };
+}
+
+/** One pod slimmed alone (no sharing with other pods): what a run's slimmer makes of it, equal in value. */
+export function slimPod(pod: Pod): Pod {
+  return slim(pod);
 }

@@ -10,7 +10,7 @@ import type { EndpointSlice, KubeObject, LabelSelector, Monitor, Pod, Service } 
 import { labelsOf, nameOf, namespaceOf } from '../../model/k8s.js';
 import { matchesLabels, monitorNamespaces } from '../../model/selectors.js';
 import { RESOURCES, type ApiResource, type ItemTransform, type ListQuery } from './api.js';
-import { slimPod } from './slim.js';
+import { podSlimmer } from './slim.js';
 import type { ClusterReader } from './reader.js';
 
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -77,6 +77,8 @@ export async function listEndpointSlices(reader: ClusterReader, services: readon
 export async function listTargetPods(reader: ClusterReader, services: readonly Service[], podMonitors: readonly Monitor[]): Promise<TargetWorkload[]> {
   const skipped = 'the checks of the monitored pods (sidecar and mTLS mode of each target)';
   const running = { fieldSelector: 'status.phase=Running' };
+  // one slimmer for every list of this run: replicas listed by different queries share their parts too
+  const slimPod = podSlimmer();
   const [behindServices, monitored] = await Promise.all([
     Promise.all(unionQueries(services).map(async ({ namespace, labelSelector, selectors }) => {
       const pods = await reader.list<Pod>(RESOURCES.pods, namespace, { ...running, labelSelector }, skipped, slimPod);
