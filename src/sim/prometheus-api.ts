@@ -98,7 +98,8 @@ export class FakePrometheus {
   private readonly resource: PrometheusResource | undefined;
   private readonly container: string;
 
-  constructor(private readonly state: ClusterState, private readonly filesystems: PodFilesystems, private readonly sim: SimPod) {
+  /** `scrape: false`: every target is up without a scrape (the targets do not listen) */
+  constructor(private readonly state: ClusterState, private readonly filesystems: PodFilesystems, private readonly sim: SimPod, private readonly options: { scrape: boolean } = { scrape: true }) {
     this.resource = sim.prometheus;
     this.container = prometheusContainerOf(sim.pod.spec)?.name ?? 'prometheus';
   }
@@ -281,6 +282,7 @@ export class FakePrometheus {
 
   /** One scrape as Prometheus makes it; resolves with the health and Go's lastError text. */
   private scrape(target: Target): Promise<Scrape> {
+    if (!this.options.scrape) return Promise.resolve({ health: 'up', lastError: '', durationMs: 1 });
     const started = Date.now();
     const https = target.url.startsWith('https:');
     const tls = target.endpoint.tlsConfig ?? {};

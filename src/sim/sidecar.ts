@@ -96,6 +96,11 @@ const METRICS_BODY = (sim: SimPod) => [
   '',
 ].join('\n');
 
+export interface FleetOptions {
+  /** false: only Prometheus pods listen, and their Prometheus reports targets up without scraping them */
+  targetsListen: boolean;
+}
+
 export class SidecarFleet {
   private readonly listeners: NetServer[] = [];
   private readonly sockets = new Set<Socket>();
@@ -106,7 +111,7 @@ export class SidecarFleet {
   /** HTTP/2 for sockets whose TLS another server ended (it never listens nor does TLS itself) */
   private readonly h2: Http2SecureServer;
 
-  constructor(private readonly state: ClusterState, private readonly meshCa: CertificateAuthority, private readonly filesystems: PodFilesystems) {
+  constructor(private readonly state: ClusterState, private readonly meshCa: CertificateAuthority, private readonly filesystems: PodFilesystems, private readonly options: FleetOptions = { targetsListen: true }) {
     this.plain = createHttpServer((req, res) => this.respond(req, res));
     this.h2 = createSecureServer({ allowHTTP1: true }, (req, res) => this.respond(req as unknown as IncomingMessage, res as unknown as ServerResponse));
   }
@@ -120,8 +125,9 @@ export class SidecarFleet {
       const namespace = sim.pod.metadata!.namespace!;
       const labels = sim.pod.metadata?.labels ?? {};
       // the operator's Prometheus, or one run from its own configuration file (a plain Deployment)
-      const prometheus = sim.prometheus || prometheusContainerOf(sim.pod.spec) ? new FakePrometheus(this.state, this.filesystems, sim) : undefined;
+      const prometheus = sim.prometheus || prometheusContainerOf(sim.pod.spec) ? new FakePrometheus(this.state, this.filesystems, sim, { scrape: this.options.targetsListen }) : undefined;
       if (prometheus) this.prometheuses.push(prometheus);
+      if (!prometheus && !this.options.targetsListen) continue;
       const ports = (sim.pod.spec?.containers ?? []).flatMap((c) => c.ports ?? []).map((p) => p.containerPort!);
       // pilot-agent serves the merged metrics (the injector's prometheus.io/* rewrite) on 15020, in plain text
       const merged = sim.injected && sim.pod.metadata?.annotations?.['prometheus.io/port'] === String(MERGED_METRICS_PORT) && !ports.includes(MERGED_METRICS_PORT);
