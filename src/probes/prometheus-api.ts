@@ -14,6 +14,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { parse as parseYaml } from 'yaml';
 import { oneLine } from '../core/errors.js';
+import { Interner } from '../core/intern.js';
 import { mapLimit } from '../core/limit.js';
 import type { DoctorOptions } from '../core/options.js';
 import { isOffline } from '../core/options.js';
@@ -163,21 +164,25 @@ function errorOfEnvelope(body: string): string | undefined {
 
 function parseTargets(data: unknown): { activeTargets: ActiveTarget[]; droppedTargets: DroppedTarget[] } {
   if (!isRecord(data) || !Array.isArray(data.activeTargets)) throw new ApiError('the targets answer has no activeTargets list');
+  // tens of thousands of targets repeat their pools, jobs, namespaces, ports and health: one copy of each string
+  const interner = new Interner();
+  const text = (v: unknown) => interner.string(str(v));
+  const labels = (v: unknown) => Object.fromEntries(Object.entries(labelsOf(v)).map(([k, value]) => [k, interner.string(value)]));
   const activeTargets = data.activeTargets.filter(isRecord).map((t): ActiveTarget => {
     const target: ActiveTarget = {
-      scrapePool: str(t.scrapePool) || labelsOf(t.labels).job || '',
-      scrapeUrl: str(t.scrapeUrl),
-      health: str(t.health),
-      lastError: str(t.lastError),
-      discoveredLabels: labelsOf(t.discoveredLabels),
-      labels: labelsOf(t.labels),
+      scrapePool: text(t.scrapePool) || labelsOf(t.labels).job || '',
+      scrapeUrl: text(t.scrapeUrl),
+      health: text(t.health),
+      lastError: text(t.lastError),
+      discoveredLabels: labels(t.discoveredLabels),
+      labels: labels(t.labels),
     };
-    if (str(t.lastScrape)) target.lastScrape = str(t.lastScrape);
+    if (str(t.lastScrape)) target.lastScrape = text(t.lastScrape);
     return target;
   });
   const droppedTargets = (Array.isArray(data.droppedTargets) ? data.droppedTargets : []).filter(isRecord).map((t): DroppedTarget => {
-    const dropped: DroppedTarget = { discoveredLabels: labelsOf(t.discoveredLabels) };
-    if (str(t.scrapePool)) dropped.scrapePool = str(t.scrapePool);
+    const dropped: DroppedTarget = { discoveredLabels: labels(t.discoveredLabels) };
+    if (str(t.scrapePool)) dropped.scrapePool = text(t.scrapePool);
     return dropped;
   });
   return { activeTargets, droppedTargets };

@@ -42,7 +42,7 @@ function suffix(seed: string, length: number): string {
  * several simulated meshes (parallel tests, a demo) never share an address: the block is chosen
  * at random (see `randomAddressBlock`) and the start retried elsewhere if taken.
  */
-function podAddress(block: number, index: number): string {
+export function podAddress(block: number, index: number): string {
   const third = (block & 0xff) + Math.floor(index / 254);
   // past the /16 (more than 32,000 pods): on into the next second octet
   return `127.${(block >> 8) + (third >> 8)}.${third & 0xff}.${1 + (index % 254)}`;

@@ -12,6 +12,7 @@
  * name, address and a few references, not the kilobytes of its injected sidecar. Shared parts are
  * read, never changed: no check or model function changes an object of the inventory.
  */
+import { Interner } from '../../core/intern.js';
 import type { Container, Pod } from '../../model/k8s.js';
 
 const METADATA = ['name', 'namespace', 'uid', 'labels', 'annotations', 'ownerReferences', 'creationTimestamp'] as const;
@@ -60,69 +61,37 @@ function slim(pod: Pod): Pod {
 }
 
 /**
- * One copy of each equal JSON value (hash-consing): equal strings, arrays and objects given to
- * `share` come back as one and the same value. A structure is known by the identities of its parts,
- * so finding it costs its size, not its depth times its size.
- */
-export class Interner {
-  private readonly strings = new Map<string, string>();
-  private readonly structures = new Map<string, object>();
-  /** a number per shared structure, for the keys of the structures that hold it */
-  private readonly ids = new WeakMap<object, number>();
-
-  string(value: string): string {
-    const known = this.strings.get(value);
-    if (known !== undefined) return known;
-    this.strings.set(value, value);
-    return value;
-  }
-
-  share<T>(value: T): T {
-    if (typeof value === 'string') return this.string(value) as T;
-    if (value === null || typeof value !== 'object') return value;
-    let copy: object;
-    let key: string;
-    if (Array.isArray(value)) {
-      const items = value.map((v: unknown) => this.share(v));
-      copy = items;
-      key = `[${items.map((v) => this.token(v)).join(',')}`;
-    } else {
-      const entries = Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [this.string(k), this.share(v)] as const);
-      copy = Object.fromEntries(entries);
-      key = `{${entries.map(([k, v]) => `${this.token(k)}:${this.token(v)}`).join(',')}`;
-    }
-    const known = this.structures.get(key);
-    if (known) return known as T;
-    this.structures.set(key, copy);
-    this.ids.set(copy, this.structures.size);
-    return copy as T;
-  }
-
-  /** A shared value in a structure's key: strings quoted, structures by number. */
-  private token(value: unknown): string {
-    if (typeof value === 'string') return JSON.stringify(value);
-    if (value !== null && typeof value === 'object') return `#${this.ids.get(value)}`;
-    return String(value);
-  }
-}
-
-/**
  * A slimmer for one run's pods: each pod slimmed, its parts shared with the pods listed before it
  * by the same slimmer. Its tables go when it does (at the end of the listing), the sharing stays.
  */
 export function podSlimmer(): (pod: Pod) => Pod {
   const interner = new Interner();
-  /** the parts of an object that may be shared; a pod's own fields are kept as they are */
-  const shareFields = <T extends object>(from: T): T => {
+  type Parts = Record<string, (value: never) => unknown>;
+  /**
+   * An object of the pod's own whose values are shared. Where a part holds something of the pod
+   * alone (its kube-api-access-<random> volume and mounts), `own` shares its items, not itself:
+   * a part that no other pod has would only fill the interner's tables.
+   */
+  const fields = <T extends object>(from: T, own: Parts = {}): T => {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(from)) out[interner.string(k)] = OWN.has(k) ? v : interner.share(v);
+    for (const [k, v] of Object.entries(from)) {
+      if (v === undefined) continue;
+      out[interner.string(k)] = OWN.has(k) ? v : own[k] ? own[k](v as never) : interner.share(v);
+    }
     return out as T;
   };
+  const items = (list: unknown[]) => list.map((v) => interner.share(v));
+  const container = (c: Container) => fields(c, { volumeMounts: items });
+  const containers = (list: Container[]) => list.map(container);
   return (pod) => {
-    const slimmed = slim(pod);
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(slimmed)) out[k] = v !== null && typeof v === 'object' ? shareFields(v) : interner.share(v);
-    return out as Pod;
+    const { apiVersion, kind, metadata, spec, status } = slim(pod);
+    return {
+      ...(apiVersion !== undefined ? { apiVersion: interner.string(apiVersion) } : {}),
+      ...(kind !== undefined ? { kind: interner.string(kind) } : {}),
+      ...(metadata ? { metadata: fields(metadata) } : {}),
+      ...(spec ? { spec: fields(spec, { containers, initContainers: containers, volumes: items }) } : {}),
+      ...(status ? { status: fields(status) } : {}),
+    } as Pod;
   };
 }
 
