@@ -1,32 +1,32 @@
 /**
  * The Interner (src/core/intern.ts) behind the slimming of live pods and the parse of Prometheus's
  * targets: what it gives back equals what it was given, and equal values come back as one value.
- * Fixed seed (printed by fast-check on failure).
+ * Fixed seed (test/helpers/property.ts).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { checkProperty } from './helpers/property.js';
 import { Interner } from '../src/core/intern.js';
 
-const SEED = 20_260_610;
 const RUNS = 300;
 
 describe('Interner', () => {
   it('gives back a value equal to the one given, and leaves that one as it was', () => {
-    fc.assert(fc.property(fc.jsonValue(), (value) => {
+    checkProperty('Interner: gives back a value equal to the one given, and leaves that one as it was', fc.property(fc.jsonValue(), (value) => {
       const copy = structuredClone(value);
       const interner = new Interner();
       expect(interner.share(value)).toEqual(copy);
       expect(value).toEqual(copy);
-    }), { seed: SEED, numRuns: RUNS });
+    }), RUNS);
   });
 
   it('gives equal values, met apart, as one and the same value', () => {
-    fc.assert(fc.property(fc.array(fc.jsonValue(), { minLength: 1, maxLength: 5 }), (values) => {
+    checkProperty('Interner: gives equal values, met apart, as one and the same value', fc.property(fc.array(fc.jsonValue(), { minLength: 1, maxLength: 5 }), (values) => {
       const interner = new Interner();
       const first = values.map((v) => interner.share(v));
       const again = structuredClone(values).map((v) => interner.share(v));
       for (let i = 0; i < values.length; i++) expect(again[i]).toBe(first[i]);
-    }), { seed: SEED, numRuns: RUNS });
+    }), RUNS);
   });
 
   it('tells apart values that differ only in type or order', () => {

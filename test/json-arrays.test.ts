@@ -1,13 +1,13 @@
 /**
  * parseWithArrays (src/core/json-arrays.ts), which reads Prometheus's targets answer item by item:
  * it finds what JSON.parse finds, the arrays at the given places handed over item by item and left
- * empty, and it rejects what JSON.parse rejects. Fixed seed (printed by fast-check on failure).
+ * empty, and it rejects what JSON.parse rejects. Fixed seed (test/helpers/property.ts).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { checkProperty } from './helpers/property.js';
 import { parseWithArrays } from '../src/core/json-arrays.js';
 
-const SEED = 20_260_611;
 const RUNS = 400;
 const PATHS = [['data', 'activeTargets'], ['data', 'droppedTargets']];
 
@@ -31,22 +31,22 @@ const answer = fc.record({
 
 describe('parseWithArrays', () => {
   it('hands over the items of the arrays at the given places and parses the rest as JSON.parse does', () => {
-    fc.assert(fc.property(answer, fc.constantFrom(0, 2), (doc, indent) => {
+    checkProperty('parseWithArrays: hands over the items of the arrays at the given places and parses the rest as JSON.parse does', fc.property(answer, fc.constantFrom(0, 2), (doc, indent) => {
       const { value, items } = read(JSON.stringify(doc, null, indent));
       expect(items).toEqual(JSON.parse(JSON.stringify([doc.data.activeTargets, doc.data.droppedTargets])));
       expect(value).toEqual(JSON.parse(JSON.stringify({ ...doc, data: { ...doc.data, activeTargets: [], droppedTargets: [] } })));
-    }), { seed: SEED, numRuns: RUNS });
+    }), RUNS);
   });
 
   it('is JSON.parse for a document without those arrays', () => {
-    fc.assert(fc.property(fc.jsonValue(), (doc) => {
+    checkProperty('parseWithArrays: is JSON.parse for a document without those arrays', fc.property(fc.jsonValue(), (doc) => {
       const text = JSON.stringify(doc);
       expect(read(text)).toEqual({ value: JSON.parse(text), items: [[], []] });
-    }), { seed: SEED, numRuns: RUNS });
+    }), RUNS);
   });
 
   it('rejects what JSON.parse rejects: the answer cut short or with a character taken out', () => {
-    fc.assert(fc.property(answer, fc.nat(), fc.boolean(), (doc, at, cut) => {
+    checkProperty('parseWithArrays: rejects what JSON.parse rejects: the answer cut short or with a character taken out', fc.property(answer, fc.nat(), fc.boolean(), (doc, at, cut) => {
       const whole = JSON.stringify(doc);
       const i = at % whole.length;
       const text = cut ? whole.slice(0, i) : whole.slice(0, i) + whole.slice(i + 1);
@@ -61,7 +61,7 @@ describe('parseWithArrays', () => {
         expect(() => parseWithArrays(text, PATHS, () => undefined)).toThrow(SyntaxError);
         expect(() => parseWithArrays(new TextEncoder().encode(text), PATHS, () => undefined)).toThrow(SyntaxError);
       }
-    }), { seed: SEED, numRuns: RUNS });
+    }), RUNS);
   });
 
   it('reads UTF-8 bytes of any script, and escapes, as the text', () => {
