@@ -10,6 +10,8 @@ export default defineConfig({
       'test/checks.test.ts',
       'test/checks/*.test.ts',
       'test/classify.test.ts',
+      'test/intern.test.ts',
+      'test/json-arrays.test.ts',
       'test/manifests.test.ts',
       'test/model-*.test.ts',
       'test/peers.test.ts',

@@ -5,11 +5,12 @@
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { request } from 'node:http';
-import { connect as netConnect } from 'node:net';
+import { connect as netConnect, isIPv4 } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listScenarios, loadScenario, startSimulatedMesh, type SimulatedMesh } from '../src/sim/index.js';
 import { goErrorText } from '../src/sim/prometheus-api.js';
+import { podAddress } from '../src/sim/cluster.js';
 
 interface KubeList<T> { items: T[] }
 interface PodJson { metadata: { name: string; namespace: string }; status: { podIP: string } }
@@ -181,6 +182,28 @@ describe('scenarios', () => {
       const all = await apiGet<KubeList<PodJson>>(mesh, '/api/v1/namespaces/shop/pods');
       expect(all.items).toHaveLength(250);
       expect(new Set(all.items.map((p) => p.status.podIP)).size).toBe(250);
+    } finally {
+      await mesh.stop();
+    }
+  });
+
+  it('gives 50,000 pods distinct IPv4 addresses from any address block', () => {
+    for (const block of [(1 << 8) | 0, (250 << 8) | 127]) {
+      const addresses = Array.from({ length: 50_000 }, (_, i) => podAddress(block, i));
+      expect(addresses.filter((a) => !isIPv4(a))).toEqual([]);
+      expect(new Set(addresses).size).toBe(50_000);
+    }
+  });
+
+  it('without target listeners (targetsListen: false), serves the same API and reports every target up, unscraped', async () => {
+    const mesh = await startSimulatedMesh('scale-30', { targetsListen: false });
+    try {
+      const pods = await apiGet<KubeList<PodJson>>(mesh, '/api/v1/namespaces/shop/pods');
+      expect(pods.items).toHaveLength(30);
+      expect(await plainScrape(pods.items[0]!.status.podIP, 8080)).toBe('ECONNREFUSED');
+      const targets = await apiGet<{ data: { activeTargets: TargetJson[] } }>(mesh, '/api/v1/namespaces/monitoring/services/prometheus-operated:9090/proxy/api/v1/targets?state=any');
+      expect(targets.data.activeTargets.length).toBeGreaterThanOrEqual(30);
+      expect(targets.data.activeTargets.filter((t) => t.health !== 'up')).toEqual([]);
     } finally {
       await mesh.stop();
     }

@@ -2,7 +2,8 @@
  * Slimming live pods on ingest (src/sources/cluster/slim.ts) keeps exactly what the checks read:
  * for the pods of every simulated scenario (injected, running, with statuses), padded with what real
  * clusters add (managedFields, last-applied-configuration, probes, conditions), every check finds the
- * same on the slimmed pods as on the whole ones; and the padding is gone.
+ * same on the slimmed pods as on the whole ones; and the padding is gone. A run's slimmer shares the
+ * equal parts of its pods: the values are those of the pods slimmed one by one, the copies are gone.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,7 @@ import { runDoctor } from '../src/index.js';
 import type { Pod } from '../src/model/k8s.js';
 import { ClusterState } from '../src/sim/cluster.js';
 import { listScenarios, loadScenario } from '../src/sim/index.js';
-import { slimPod } from '../src/sources/cluster/slim.js';
+import { podSlimmer, slimPod } from '../src/sources/cluster/slim.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'asm-prom-slim-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -51,10 +52,41 @@ describe('slimPod', () => {
     expect(after).toEqual(before);
   });
 
+  it.each(scenarios)("%s: a run's slimmer gives every pod the value slimPod gives it, and does not change its input", async (name) => {
+    const scenario = await loadScenario(name);
+    const state = new ClusterState(scenario, { meshRootPem: '', apiCaPem: '' });
+    const whole = state.pods.map((p) => asServed(p.pod));
+    const copy = structuredClone(whole);
+    const slimmer = podSlimmer();
+    const shared = whole.map(slimmer);
+    expect(shared).toEqual(whole.map(slimPod));
+    expect(whole).toEqual(copy);
+  });
+
+  it('shares the parts replicas have in common, and keeps what is their own apart', async () => {
+    const state = new ClusterState(await loadScenario('scale-3'), { meshRootPem: '', apiCaPem: '' });
+    const slimmer = podSlimmer();
+    const [a, b] = state.pods.filter((p) => p.pod.metadata?.namespace === 'shop').map((p) => slimmer(asServed(p.pod)));
+    const proxy = (p: Pod) => p.spec!.initContainers!.find((c) => c.name === 'istio-proxy')!;
+    expect(proxy(a!).env).toBe(proxy(b!).env);
+    expect(proxy(a!).args).toBe(proxy(b!).args);
+    expect(a!.metadata!.annotations).toBe(b!.metadata!.annotations);
+    expect(a!.metadata!.ownerReferences).toBe(b!.metadata!.ownerReferences);
+    // without each pod's own service-account token volume (kube-api-access-<random>), replicas' containers and volumes are one
+    expect(a!.spec!.containers).toBe(b!.spec!.containers);
+    expect(a!.spec!.volumes).toBe(b!.spec!.volumes);
+    expect(a!.spec!.volumes!.map((v) => v.name)).not.toContainEqual(expect.stringMatching(/^kube-api-access-/));
+    expect(a!.metadata!.name).not.toBe(b!.metadata!.name);
+    expect(a!.status!.podIP).not.toBe(b!.status!.podIP);
+  });
+
   it('drops what no check reads, and does not change its input', () => {
     const pod = asServed({
       apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'n', labels: { app: 'a' }, annotations: { 'sidecar.istio.io/inject': 'true' } },
-      spec: { containers: [{ name: 'app', image: 'app:1', ports: [{ name: 'http-metrics', containerPort: 8080 }] }] },
+      spec: {
+        containers: [{ name: 'app', image: 'app:1', ports: [{ name: 'http-metrics', containerPort: 8080 }], volumeMounts: [{ name: 'kube-api-access-x7k2p', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true }, { name: 'data', mountPath: '/data' }] }],
+        volumes: [{ name: 'kube-api-access-x7k2p', projected: { sources: [{ serviceAccountToken: { path: 'token' } }] } }, { name: 'data', emptyDir: {} }],
+      },
       status: { phase: 'Running', podIP: '10.0.0.1', conditions: [{ type: 'Ready', status: 'True' }], containerStatuses: [{ name: 'app', image: 'app:1', ready: true, restartCount: 0 } as never] },
     });
     const copy = structuredClone(pod);
@@ -62,7 +94,7 @@ describe('slimPod', () => {
     expect(pod).toEqual(copy);
     expect(slim).toEqual({
       apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'n', labels: { app: 'a' }, annotations: { 'sidecar.istio.io/inject': 'true' } },
-      spec: { containers: [{ name: 'app', image: 'app:1', ports: [{ name: 'http-metrics', containerPort: 8080 }] }] },
+      spec: { containers: [{ name: 'app', image: 'app:1', ports: [{ name: 'http-metrics', containerPort: 8080 }], volumeMounts: [{ name: 'data', mountPath: '/data' }] }], volumes: [{ name: 'data', emptyDir: {} }] },
       status: { phase: 'Running', podIP: '10.0.0.1', containerStatuses: [{ name: 'app', image: 'app:1', ready: true }] },
     });
   });

@@ -13,6 +13,8 @@ export interface ExecResult {
 export interface ProxyResponse {
   status: number;
   body: string;
+  /** the body as received, when the transport kept it: a large answer is read from it without ever being one string */
+  bytes?: Uint8Array;
 }
 
 export interface KubeAccess {

@@ -14,6 +14,8 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { parse as parseYaml } from 'yaml';
 import { oneLine } from '../core/errors.js';
+import { Interner } from '../core/intern.js';
+import { parseWithArrays } from '../core/json-arrays.js';
 import { mapLimit } from '../core/limit.js';
 import type { DoctorOptions } from '../core/options.js';
 import { isOffline } from '../core/options.js';
@@ -92,6 +94,8 @@ const MAX_BODY_BYTES = 64 * 1024 * 1024;
 export interface ApiResponse {
   status: number;
   body: string;
+  /** the body as received, when the getter kept it (read instead of `body` for the targets answer) */
+  bytes?: Uint8Array;
 }
 /** One GET against a Prometheus, by path (with query); throws on transport failure or timeout. */
 export type ApiGet = (path: string) => Promise<ApiResponse>;
@@ -105,15 +109,16 @@ class ApiError extends Error {
 export async function readPrometheusView(get: ApiGet, source: string, prometheus?: KubeObject): Promise<PrometheusView> {
   const view: PrometheusView = { source, unreadable: [] };
   if (prometheus) view.prometheus = prometheus;
-  const attempt = async (path: string, use: (data: unknown) => void) => {
+  const attempt = async (path: string, use: (data: unknown) => void, arrays?: ItemArrays) => {
     try {
-      use(await getData(get, path));
+      use(await getData(get, path, arrays));
     } catch (error) {
       view.unreadable.push({ path, reason: oneLine(error) });
     }
   };
+  const targets = targetsReader();
   await Promise.all([
-    attempt(TARGETS_PATH, (data) => Object.assign(view, parseTargets(data))),
+    attempt(TARGETS_PATH, (data) => Object.assign(view, targets.read(data)), targets.arrays),
     attempt(CONFIG_PATH, (data) => {
       view.jobs = parseConfigJobs(data);
       if (isRecord(data) && typeof data.yaml === 'string') view.configYaml = data.yaml;
@@ -134,8 +139,14 @@ export async function readPrometheusView(get: ApiGet, source: string, prometheus
   return view;
 }
 
+/** Arrays of an answer read item by item (see parseWithArrays). */
+interface ItemArrays {
+  paths: readonly (readonly string[])[];
+  each: (path: number, item: unknown) => void;
+}
+
 /** GET and unwrap Prometheus's `{status, data}` envelope. */
-async function getData(get: ApiGet, path: string): Promise<unknown> {
+async function getData(get: ApiGet, path: string, arrays?: ItemArrays): Promise<unknown> {
   const response = await get(path);
   if (response.status !== 200) {
     const detail = errorOfEnvelope(response.body) ?? snippet(response.body);
@@ -143,7 +154,7 @@ async function getData(get: ApiGet, path: string): Promise<unknown> {
   }
   let envelope: unknown;
   try {
-    envelope = JSON.parse(response.body);
+    envelope = arrays ? parseWithArrays(response.bytes ?? response.body, arrays.paths, arrays.each) : JSON.parse(response.body);
   } catch {
     throw new ApiError(`the answer is not JSON${response.body ? ` (starts with ${JSON.stringify(snippet(response.body, 40))})` : ' (empty)'}`);
   }
@@ -163,26 +174,49 @@ function errorOfEnvelope(body: string): string | undefined {
   return undefined;
 }
 
-function parseTargets(data: unknown): { activeTargets: ActiveTarget[]; droppedTargets: DroppedTarget[] } {
-  if (!isRecord(data) || !Array.isArray(data.activeTargets)) throw new ApiError('the targets answer has no activeTargets list');
-  const activeTargets = data.activeTargets.filter(isRecord).map((t): ActiveTarget => {
+/**
+ * The targets answer, read as it is parsed: each target of `data.activeTargets` and
+ * `data.droppedTargets` becomes what the checks read as soon as its text is parsed (tens of
+ * thousands of targets never exist whole as parsed JSON), and `read` then checks the envelope.
+ */
+function targetsReader(): { arrays: ItemArrays; read: (data: unknown) => { activeTargets: ActiveTarget[]; droppedTargets: DroppedTarget[] } } {
+  // tens of thousands of targets repeat their pools, jobs, namespaces, ports and health: one copy of each string
+  const interner = new Interner();
+  const text = (v: unknown) => interner.string(str(v));
+  const labels = (v: unknown) => Object.fromEntries(Object.entries(labelsOf(v)).map(([k, value]) => [k, interner.string(value)]));
+  const active = (t: Record<string, unknown>): ActiveTarget => {
     const target: ActiveTarget = {
-      scrapePool: str(t.scrapePool) || labelsOf(t.labels).job || '',
-      scrapeUrl: str(t.scrapeUrl),
-      health: str(t.health),
-      lastError: str(t.lastError),
-      discoveredLabels: labelsOf(t.discoveredLabels),
-      labels: labelsOf(t.labels),
+      scrapePool: text(t.scrapePool) || labelsOf(t.labels).job || '',
+      scrapeUrl: text(t.scrapeUrl),
+      health: text(t.health),
+      lastError: text(t.lastError),
+      discoveredLabels: labels(t.discoveredLabels),
+      labels: labels(t.labels),
     };
-    if (str(t.lastScrape)) target.lastScrape = str(t.lastScrape);
+    if (str(t.lastScrape)) target.lastScrape = text(t.lastScrape);
     return target;
-  });
-  const droppedTargets = (Array.isArray(data.droppedTargets) ? data.droppedTargets : []).filter(isRecord).map((t): DroppedTarget => {
-    const dropped: DroppedTarget = { discoveredLabels: labelsOf(t.discoveredLabels) };
-    if (str(t.scrapePool)) dropped.scrapePool = str(t.scrapePool);
-    return dropped;
-  });
-  return { activeTargets, droppedTargets };
+  };
+  const dropped = (t: Record<string, unknown>): DroppedTarget => {
+    const target: DroppedTarget = { discoveredLabels: labels(t.discoveredLabels) };
+    if (str(t.scrapePool)) target.scrapePool = text(t.scrapePool);
+    return target;
+  };
+  const activeTargets: ActiveTarget[] = [];
+  const droppedTargets: DroppedTarget[] = [];
+  return {
+    arrays: {
+      paths: [['data', 'activeTargets'], ['data', 'droppedTargets']],
+      each: (path, item) => {
+        if (!isRecord(item)) return;
+        if (path === 0) activeTargets.push(active(item));
+        else droppedTargets.push(dropped(item));
+      },
+    },
+    read: (data) => {
+      if (!isRecord(data) || !Array.isArray(data.activeTargets)) throw new ApiError('the targets answer has no activeTargets list');
+      return { activeTargets, droppedTargets };
+    },
+  };
 }
 
 /** The jobs of the loaded configuration (data.yaml), with their TLS files. */
@@ -273,7 +307,13 @@ export function urlGetter(baseUrl: string, timeoutMs: number): ApiGet {
         if (size > MAX_BODY_BYTES) fail(`the answer is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB`);
         else chunks.push(chunk);
       });
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      response.on('end', () => {
+        const bytes = Buffer.concat(chunks);
+        chunks.length = 0;
+        let text: string | undefined;
+        // the text only when asked for: the targets answer is read from its bytes
+        resolve({ status: response.statusCode ?? 0, bytes, get body() { return (text ??= bytes.toString('utf8')); } });
+      });
       response.on('error', (error) => fail(describeRequestError(error, timeoutMs)));
     });
     request.on('error', (error) => fail(describeRequestError(error, timeoutMs)));

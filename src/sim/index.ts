@@ -20,7 +20,7 @@ import { PodFilesystems } from './filesystem.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { ProxyService } from './proxy.js';
 import { loadScenario, type Scenario } from './scenario.js';
-import { SidecarFleet } from './sidecar.js';
+import { SidecarFleet, type FleetOptions } from './sidecar.js';
 
 export type { RequestLogEntry } from './api-server.js';
 export type { CertFaults, Faults, ForbidRule, Scenario, WorkloadFaults } from './scenario.js';
@@ -49,11 +49,11 @@ export interface SimulatedMesh {
 const ADDRESS_ATTEMPTS = 5;
 
 /** The cluster's objects and its pods' listeners, in an address block no other mesh on this machine uses. */
-async function startPods(scenario: Scenario, meshCa: CertificateAuthority, apiCaPem: string, foreignKeys: CaKeys) {
+async function startPods(scenario: Scenario, meshCa: CertificateAuthority, apiCaPem: string, foreignKeys: CaKeys, options: FleetOptions) {
   for (let attempt = 1; ; attempt++) {
     const state = new ClusterState(scenario, { meshRootPem: meshCa.rootPem, apiCaPem });
     const filesystems = new PodFilesystems(state, meshCa, foreignKeys);
-    const sidecars = new SidecarFleet(state, meshCa, filesystems);
+    const sidecars = new SidecarFleet(state, meshCa, filesystems, options);
     try {
       await sidecars.start();
       return { state, filesystems, sidecars };
@@ -64,7 +64,18 @@ async function startPods(scenario: Scenario, meshCa: CertificateAuthority, apiCa
   }
 }
 
-export async function startSimulatedMesh(scenario: Scenario | string, options: { dir?: string } = {}): Promise<SimulatedMesh> {
+export interface SimulatedMeshOptions {
+  /** where the kubeconfig and exec files go (kept at stop); a temporary folder by default */
+  dir?: string;
+  /**
+   * false: only the Prometheus pods listen, and their Prometheus reports every target up without
+   * scraping it. For memory benchmarks of tens of thousands of pods with `--probe off`, where a
+   * listener per pod would take minutes and more file descriptors than a machine allows.
+   */
+  targetsListen?: boolean;
+}
+
+export async function startSimulatedMesh(scenario: Scenario | string, options: SimulatedMeshOptions = {}): Promise<SimulatedMesh> {
   const resolved = typeof scenario === 'string' ? await loadScenario(scenario) : scenario;
   const keys = await makeSimKeys({ intermediate: resolved.intermediateCa, foreign: Boolean(resolved.faults.prometheusCerts?.wrongRoot) });
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'asm-prom-sim-'));
@@ -76,7 +87,7 @@ export async function startSimulatedMesh(scenario: Scenario | string, options: {
   };
   let started: Awaited<ReturnType<typeof startPods>>;
   try {
-    started = await startPods(resolved, meshCa, apiCa.rootPem, keys.foreign);
+    started = await startPods(resolved, meshCa, apiCa.rootPem, keys.foreign, { targetsListen: options.targetsListen ?? true });
   } catch (error) {
     removeDir();
     throw error;
@@ -98,7 +109,7 @@ export async function startSimulatedMesh(scenario: Scenario | string, options: {
     await sidecars.stop();
     state.rebuild();
     filesystems.clear();
-    sidecars = new SidecarFleet(state, meshCa, filesystems);
+    sidecars = new SidecarFleet(state, meshCa, filesystems, { targetsListen: options.targetsListen ?? true });
     await sidecars.start();
     return state.get(target.resource, target.resource.namespaced ? target.namespace : undefined, target.name!) ?? next;
   };

@@ -147,6 +147,8 @@ export abstract class SimulatedScraper {
   /** the current scrape round; targets it has not reached yet are `unknown`, as before a first scrape */
   private round: { at: number; jobs: Job[]; scrapes: Map<string, Scrape>; done: Promise<void>; warm?: boolean } | undefined;
   private stopped = false;
+  /** every target up without a scrape: the targets of a mesh too large for a listener per pod do not listen */
+  private scrapes = true;
 
   protected constructor(
     protected readonly state: ClusterState,
@@ -162,6 +164,12 @@ export abstract class SimulatedScraper {
 
   /** Answers a request to the scraper's HTTP API. */
   abstract handle(req: IncomingMessage, res: ServerResponse): void;
+
+  /** Reports every target up without scraping it (the targets do not listen). */
+  withoutScrapes(): this {
+    this.scrapes = false;
+    return this;
+  }
 
   /** Starts the first scrape round, as a scraper scrapes from its start. */
   warm(): void {
@@ -332,6 +340,7 @@ export abstract class SimulatedScraper {
 
   /** One scrape as the scraper makes it; resolves with the health and its client's lastError text. */
   private scrape(target: Target): Promise<Scrape> {
+    if (!this.scrapes) return Promise.resolve({ health: 'up', lastError: '', durationMs: 1, at: new Date() });
     const started = Date.now();
     const https = target.url.startsWith('https:');
     const tls = target.endpoint.tlsConfig ?? {};

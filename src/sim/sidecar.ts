@@ -121,6 +121,11 @@ const METRICS_BODY = (sim: SimPod) => [
   '',
 ].join('\n');
 
+export interface FleetOptions {
+  /** false: only Prometheus pods listen, and their Prometheus reports targets up without scraping them */
+  targetsListen: boolean;
+}
+
 export class SidecarFleet {
   private readonly listeners: NetServer[] = [];
   private readonly sockets = new Set<Socket>();
@@ -131,7 +136,7 @@ export class SidecarFleet {
   /** HTTP/2 for sockets whose TLS another server ended (it never listens nor does TLS itself) */
   private readonly h2: Http2SecureServer;
 
-  constructor(private readonly state: ClusterState, private readonly meshCa: CertificateAuthority, private readonly filesystems: PodFilesystems) {
+  constructor(private readonly state: ClusterState, private readonly meshCa: CertificateAuthority, private readonly filesystems: PodFilesystems, private readonly options: FleetOptions = { targetsListen: true }) {
     this.plain = createHttpServer((req, res) => this.respond(req, res));
     this.h2 = createSecureServer({ allowHTTP1: true }, (req, res) => this.respond(req as unknown as IncomingMessage, res as unknown as ServerResponse));
   }
@@ -146,7 +151,9 @@ export class SidecarFleet {
       const labels = sim.pod.metadata?.labels ?? {};
       // a scraper's live view (the operator's Prometheus or one run from its own file, vmagent, Alloy), served whether or not the port is declared
       const scraper = scraperApiOf(this.state, this.filesystems, sim);
-      if (scraper) this.apis.push(scraper.api);
+      if (scraper) this.apis.push(this.options.targetsListen ? scraper.api : scraper.api.withoutScrapes());
+      // a mesh too large for a listener per pod (the memory bench): only the scrapers listen
+      if (!scraper && !this.options.targetsListen) continue;
       const declared = (sim.pod.spec?.containers ?? []).flatMap((c) => c.ports ?? []).map((p) => p.containerPort!);
       const ports = scraper && !declared.includes(scraper.port) ? [...declared, scraper.port] : declared;
       // pilot-agent serves the merged metrics (the injector's prometheus.io/* rewrite) on 15020, in plain text

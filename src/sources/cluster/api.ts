@@ -121,9 +121,18 @@ export interface ApiClientOptions {
 
 interface RawResponse {
   status: number;
-  body: string;
+  /** the body as text, decoded when first asked for */
+  readonly body: string;
+  /** the body as received */
+  bytes: Buffer;
   /** the Retry-After header, when the server sent one */
   retryAfter?: string;
+}
+
+/** An answer whose text is decoded only when read: a large proxied answer can be parsed from its bytes, outside the JS heap. */
+function rawResponse(status: number, bytes: Buffer, retryAfter: string | undefined): RawResponse {
+  let text: string | undefined;
+  return { status, bytes, get body() { return (text ??= bytes.toString('utf8')); }, ...(retryAfter ? { retryAfter } : {}) };
 }
 
 /** Error codes of a connection that never got an answer: retried (CONTRACT.md), then the server is unreachable. */
@@ -341,7 +350,7 @@ export class ApiClient {
           const retryAfter = res.headers['retry-after'];
           const body = Buffer.concat(chunks);
           chunks.length = 0; // a page is held once, not twice
-          resolve({ status: res.statusCode ?? 0, body: body.toString('utf8'), ...(retryAfter ? { retryAfter } : {}) });
+          resolve(rawResponse(res.statusCode ?? 0, body, retryAfter));
         });
         res.on('error', fail);
       });

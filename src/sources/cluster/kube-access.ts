@@ -40,7 +40,8 @@ export function makeKubeAccess(k8s: ClientNode, client: ApiClient): KubeAccess {
         ? `services/${encodeURIComponent(target.service)}:${target.port}`
         : `pods/${encodeURIComponent(target.pod ?? '')}:${target.port}`;
       const response = await client.getRaw(`/api/v1/namespaces/${encodeURIComponent(target.namespace)}/${endpoint}/proxy${path.startsWith('/') ? path : `/${path}`}`, { timeoutMs: options.timeoutMs, proxied: true });
-      return { status: response.status, body: response.body };
+      // the text only when asked for: Prometheus's targets answer is read from its bytes
+      return { status: response.status, get body() { return response.body; }, bytes: response.bytes };
     },
   };
 }

@@ -5,14 +5,7 @@
  * `items` (kind, apiVersion, metadata with the continue token) are parsed as values.
  */
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
-const COMMA = 0x2c;
-const COLON = 0x3a;
+import { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, COLON, COMMA, OPEN_ARRAY, OPEN_OBJECT, QUOTE } from '../../core/json-arrays.js';
 
 /** The largest single value held (one item, one top-level field). */
 const MAX_VALUE_BYTES = 64 << 20;

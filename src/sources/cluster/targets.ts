@@ -8,9 +8,9 @@
 import type { TargetWorkload } from '../../model/inventory.js';
 import type { EndpointSlice, KubeObject, LabelSelector, Monitor, Pod, Service } from '../../model/k8s.js';
 import { labelsOf, nameOf, namespaceOf } from '../../model/k8s.js';
-import { matchesLabels, monitorNamespaces } from '../../model/selectors.js';
+import { monitorNamespaces } from '../../model/selectors.js';
 import { RESOURCES, type ApiResource, type ItemTransform, type ListQuery } from './api.js';
-import { slimPod } from './slim.js';
+import { podSlimmer } from './slim.js';
 import type { ClusterReader } from './reader.js';
 
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -77,10 +77,18 @@ export async function listEndpointSlices(reader: ClusterReader, services: readon
 export async function listTargetPods(reader: ClusterReader, services: readonly Service[], podMonitors: readonly Monitor[]): Promise<TargetWorkload[]> {
   const skipped = 'the checks of the monitored pods (sidecar and mTLS mode of each target)';
   const running = { fieldSelector: 'status.phase=Running' };
+  // one slimmer for every list of this run: replicas listed by different queries share their parts too
+  const slimPod = podSlimmer();
   const [behindServices, monitored] = await Promise.all([
-    Promise.all(unionQueries(services).map(async ({ namespace, labelSelector, selectors }) => {
+    Promise.all(unionQueries(services).map(async ({ namespace, labelSelector, keys, selectors }) => {
       const pods = await reader.list<Pod>(RESOURCES.pods, namespace, { ...running, labelSelector }, skipped, slimPod);
-      return pods.filter((p) => selectors.some((selector) => matchesLabels({ matchLabels: selector }, labelsOf(p))));
+      // the selectors of a group have the same keys: a pod matches one of them exactly when its values
+      // for those keys are one selector's (a lookup, not every selector tried on every pod)
+      const wanted = new Set(selectors.map((selector) => valuesKey(keys, selector)));
+      return pods.filter((p) => {
+        const labels = labelsOf(p);
+        return keys.every((k) => labels[k] !== undefined) && wanted.has(valuesKey(keys, labels));
+      });
     })),
     listEach<Pod>(reader, RESOURCES.pods, monitorQueries(podMonitors, running), skipped, slimPod),
   ]);
@@ -94,7 +102,10 @@ export async function listTargetPods(reader: ClusterReader, services: readonly S
  * same keys become `key in (v1,v2,…)` (a superset, filtered here exactly), so a fleet of a hundred
  * Services costs one request, not a hundred.
  */
-function unionQueries(services: readonly Service[]): { namespace: string; labelSelector: string; selectors: Record<string, string>[] }[] {
+/** The values of `keys` in `labels`, as one string (JSON: no two value lists give the same one). */
+const valuesKey = (keys: readonly string[], labels: Record<string, string>) => JSON.stringify(keys.map((k) => labels[k]));
+
+function unionQueries(services: readonly Service[]): { namespace: string; labelSelector: string; keys: string[]; selectors: Record<string, string>[] }[] {
   const groups = new Map<string, { namespace: string; keys: string[]; selectors: Record<string, string>[] }>();
   for (const s of services) {
     const selector = s.spec?.selector;
@@ -107,6 +118,7 @@ function unionQueries(services: readonly Service[]): { namespace: string; labelS
   }
   return [...groups.values()].map(({ namespace, keys, selectors }) => ({
     namespace,
+    keys,
     selectors,
     labelSelector: keys.map((k) => `${k} in (${[...new Set(selectors.map((sel) => sel[k]))].join(',')})`).join(','),
   }));
