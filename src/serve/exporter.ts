@@ -28,9 +28,9 @@ const MAX_JITTER_MS = 30_000;
  */
 function memory(): string {
   (globalThis as { gc?: () => void }).gc?.();
-  const { rss, heapUsed, external } = process.memoryUsage();
+  const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
   const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
-  return `rss ${mib(rss)} MiB, heap ${mib(heapUsed)} MiB, external ${mib(external)} MiB`;
+  return `rss ${mib(rss)} MiB, heap ${mib(heapUsed)} MiB (${mib(heapTotal)} MiB committed), external ${mib(external)} MiB`;
 }
 
 export class Exporter {
