@@ -80,8 +80,21 @@ describe('short flags with their value attached, as kubectl takes them', () => {
     [['-S', '-nx'], ['-S', '-nx']], // the value of -S
     [['--', '-nx'], ['--', '-nx']],
     [['--namespace', 'x'], ['--namespace', 'x']],
+    [['--timeout', '-1s'], ['--timeout=-1s']], // a negative value, not flags -1 and -s
+    [['--concurrency', '-3'], ['--concurrency=-3']],
+    [['--offline', '-1'], ['--offline', '-1']], // a boolean takes no value
   ])('splits %j into %j', (args, want) => {
     expect(splitShortValues(args)).toEqual(want);
+  });
+});
+
+describe('a negative duration', () => {
+  it('--timeout -1s (with a space): exit 2, one line naming it', async () => {
+    const { code, stdout, stderr } = await runCli(['doctor', '-f', SEED, '--timeout', '-1s']);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/--timeout -1s: expected a duration/);
   });
 });
 

@@ -12,6 +12,9 @@ export const repeatable = { coerce: (v: string | string[]) => (Array.isArray(v) 
  */
 export const lastWins = { coerce: <T>(v: T | T[]): T => (Array.isArray(v) ? v[v.length - 1]! : v) } as const;
 
+/** Long flags whose value is a duration or a count: a negative one is still their value. */
+const NUMERIC_LONG = new Set(['--timeout', '--deadline', '--interval', '--concurrency', '--max-target-series']);
+
 /** Short flags that take a value, as in doctor's flags: `-nmonitoring` is `-n monitoring` for them. */
 const SHORT_WITH_VALUE = new Set(['f', 'n', 'o', 'S']);
 
@@ -26,6 +29,11 @@ export function splitShortValues(args: readonly string[]): string[] {
     const arg = args[i]!;
     if (arg === '--') return [...out, ...args.slice(i)];
     const previous = args[i - 1];
+    // `--timeout -1s`: the value, not short flags -1 and -s, so that its check names it
+    if (previous !== undefined && NUMERIC_LONG.has(previous) && /^-\d/.test(arg)) {
+      out[out.length - 1] = `${previous}=${arg}`;
+      continue;
+    }
     const isValue = previous !== undefined && /^-[a-zA-Z]$/.test(previous) && SHORT_WITH_VALUE.has(previous[1]!);
     const m = /^-([a-zA-Z])([^=].*)$/s.exec(arg);
     out.push(...(m && !isValue && SHORT_WITH_VALUE.has(m[1]!) ? [`-${m[1]}`, m[2]!] : [arg]));
