@@ -11,7 +11,7 @@ import { ResourceStore } from '../src/core/resources.js';
 import type { PrometheusPod } from '../src/model/inventory.js';
 import type { KubeAccess, ProxyResponse } from '../src/model/kube-access.js';
 import type { PrometheusResource } from '../src/model/k8s.js';
-import { monitorOfJob, parseCounter, readPrometheusView, readPrometheusViews, urlGetter } from '../src/probes/prometheus-api.js';
+import { jobOfMonitor, monitorOfJob, parseCounter, readPrometheusView, readPrometheusViews, urlGetter } from '../src/probes/prometheus-api.js';
 import { runCli } from './helpers/cli.js';
 
 type Route = (req: IncomingMessage, res: ServerResponse) => void;
@@ -119,6 +119,11 @@ describe('reading the API', () => {
     expect(monitorOfJob('serviceMonitor/apps/web/1')).toEqual({ kind: 'ServiceMonitor', namespace: 'apps', name: 'web', endpoint: 1 });
     expect(monitorOfJob('podMonitor/apps/db/0')).toEqual({ kind: 'PodMonitor', namespace: 'apps', name: 'db', endpoint: 0 });
     expect(monitorOfJob('kubernetes-pods')).toBeUndefined();
+    // the VictoriaMetrics operator's, as vmagent reports them
+    expect(monitorOfJob('serviceScrape/shop/shop/0')).toEqual({ kind: 'VMServiceScrape', namespace: 'shop', name: 'shop', endpoint: 0 });
+    expect(monitorOfJob('podScrape/shop/db/2')).toEqual({ kind: 'VMPodScrape', namespace: 'shop', name: 'db', endpoint: 2 });
+    expect(monitorOfJob('nodeScrape/shop/n/0')).toBeUndefined();
+    for (const job of ['serviceMonitor/a/b/3', 'podMonitor/a/b/0', 'serviceScrape/a/b/1', 'podScrape/a/b/0']) expect(jobOfMonitor(monitorOfJob(job)!)).toBe(job);
   });
 
   it('reads an unlabelled counter from the text format', () => {

@@ -253,24 +253,31 @@ export function parseCounter(text: string, name: string): number | undefined {
   return Number.isFinite(value) ? value : undefined;
 }
 
-/** The operator's job names: `serviceMonitor/<ns>/<name>/<i>`, `podMonitor/<ns>/<name>/<i>`. */
+/**
+ * The operators' job names, `<prefix>/<ns>/<name>/<i>`: Prometheus Operator's `serviceMonitor/` and
+ * `podMonitor/`, the VictoriaMetrics operator's `serviceScrape/` and `podScrape/` (its VMServiceScrape
+ * and VMPodScrape, converted ServiceMonitors and PodMonitors included).
+ */
+const JOB_PREFIX = { ServiceMonitor: 'serviceMonitor', PodMonitor: 'podMonitor', VMServiceScrape: 'serviceScrape', VMPodScrape: 'podScrape' } as const;
+
 export interface MonitorRef {
-  kind: 'ServiceMonitor' | 'PodMonitor';
+  kind: keyof typeof JOB_PREFIX;
   namespace: string;
   name: string;
   endpoint: number;
 }
 
-const OPERATOR_JOB = /^(serviceMonitor|podMonitor)\/([^/]+)\/([^/]+)\/(\d+)$/;
+const KIND_OF_PREFIX = new Map<string, MonitorRef['kind']>(Object.entries(JOB_PREFIX).map(([kind, prefix]) => [prefix, kind as MonitorRef['kind']]));
+const OPERATOR_JOB = new RegExp(`^(${[...KIND_OF_PREFIX.keys()].join('|')})/([^/]+)/([^/]+)/(\\d+)$`);
 
 export function monitorOfJob(job: string): MonitorRef | undefined {
   const m = OPERATOR_JOB.exec(job);
   if (!m) return undefined;
-  return { kind: m[1] === 'serviceMonitor' ? 'ServiceMonitor' : 'PodMonitor', namespace: m[2]!, name: m[3]!, endpoint: Number(m[4]) };
+  return { kind: KIND_OF_PREFIX.get(m[1]!)!, namespace: m[2]!, name: m[3]!, endpoint: Number(m[4]) };
 }
 
 export function jobOfMonitor(ref: MonitorRef): string {
-  return `${ref.kind === 'ServiceMonitor' ? 'serviceMonitor' : 'podMonitor'}/${ref.namespace}/${ref.name}/${ref.endpoint}`;
+  return `${JOB_PREFIX[ref.kind]}/${ref.namespace}/${ref.name}/${ref.endpoint}`;
 }
 
 // ── Reaching the API ─────────────────────────────────────────────────────────────────────────────

@@ -200,8 +200,8 @@ export function scrapeConfigsFromViews(views: readonly { source: string; prometh
     const where: Partial<Subject> = scraper ? { namespace: scraper.namespace } : {};
     const loaded = fromText(view.configYaml, 0, `Prometheus ${view.source} (/api/v1/status/config)`, where, scraper);
     // what Prometheus loaded, loads: only the jobs matter; the monitors' own jobs are judged as monitors
-    // (the VictoriaMetrics operator's for vmagent: serviceScrape/, podScrape/, nodeScrape/, staticScrape/)
-    return [{ ...loaded, errors: [], jobs: loaded.jobs.filter((j) => !monitorOfJob(j.job.name) && !/^(scrapeConfig|probe|serviceScrape|podScrape|nodeScrape|staticScrape)\//.test(j.job.name)) }];
+    // (the VictoriaMetrics operator's nodeScrape/ and staticScrape/ too: objects the doctor does not judge)
+    return [{ ...loaded, errors: [], jobs: loaded.jobs.filter((j) => !monitorOfJob(j.job.name) && !/^(scrapeConfig|probe|nodeScrape|staticScrape)\//.test(j.job.name)) }];
   });
 }
 
