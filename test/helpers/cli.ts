@@ -26,6 +26,8 @@ export function runCli(args: readonly string[], options: { input?: string; env?:
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    // a CLI that exits before reading its input (a usage error) closes the pipe: EPIPE is not the test's failure
+    child.stdin.on('error', () => undefined);
     child.stdin.end(options.input ?? '');
   });
 }
