@@ -1,6 +1,7 @@
 /**
  * One driver over every check's fixture folder: a `fail-*` case must produce each expected code on
- * the expected subject; a `pass-*` case must produce none of the check's warning or error codes.
+ * the expected subject, and no warning or error it does not expect, with messages that say what its
+ * `says:` lines say; a `pass-*` case must produce none of the check's warning or error codes.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { ALL_CHECKS, CODES, runDoctor, type Code } from '../src/index.js';
@@ -31,6 +32,11 @@ describe.each([...new Set(cases.map((c) => c.checkId))])('%s', (checkId) => {
       for (const want of fixture.expect) {
         const got = mine.filter((f) => f.code === want.code && globMatch(want.subject, subjectKey(f.subject)));
         expect(got.length, `${want.code} ${want.subject} among ${mine.map((f) => `${f.code} ${subjectKey(f.subject)}`).join(', ') || 'nothing'}`).toBeGreaterThan(0);
+      }
+      const unexpected = mine.filter((f) => !fixture.expect.some((want) => f.code === want.code && globMatch(want.subject, subjectKey(f.subject))));
+      expect(unexpected.map((f) => `${f.code} ${subjectKey(f.subject)}`), 'findings the case does not expect').toEqual([]);
+      for (const words of fixture.says) {
+        expect(mine.map((f) => f.message), `a message saying "${words}"`).toEqual(expect.arrayContaining([expect.stringContaining(words)]));
       }
     }
   });

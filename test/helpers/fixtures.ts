@@ -4,6 +4,7 @@
  * `case.txt`. Expectations are lines, in the file's leading comments or in case.txt:
  *
  *   # expect: CODE Kind/namespace/name      (subject globs; `*` for any subject)
+ *   # says: words of a message               (a finding of the check says them, word for word)
  *   # args: --certs-dir {dir}/certs --now 2026-01-01T00:00:00Z   ({dir} is the case folder)
  *   # args: --mesh-root {fixtures}/upstream/istio/samples/certs/root-cert.pem   ({fixtures} is test/fixtures)
  *
@@ -27,6 +28,8 @@ export interface FixtureCase {
   kind: 'pass' | 'fail';
   args: string[];
   expect: { code: string; subject: string }[];
+  /** fragments that some finding's message of the check holds, written by hand from what it must say */
+  says: string[];
 }
 
 export function loadFixtureCases(root = CHECK_FIXTURES): FixtureCase[] {
@@ -46,11 +49,12 @@ export function loadFixtureCases(root = CHECK_FIXTURES): FixtureCase[] {
         const [code, subject = '*'] = l.slice('expect:'.length).trim().split(/\s+/);
         return { code: code!, subject };
       });
+      const says = lines.filter((l) => l.startsWith('says:')).map((l) => l.slice('says:'.length).trim());
       const argLine = lines.find((l) => l.startsWith('args:'));
       const args = argLine
         ? argLine.slice('args:'.length).trim().split(/\s+/).map((a) => a.replaceAll('{dir}', path).replaceAll('{fixtures}', FIXTURES))
         : ['-f', path];
-      cases.push({ checkId, name: entry, kind: m[1] as 'pass' | 'fail', args, expect });
+      cases.push({ checkId, name: entry, kind: m[1] as 'pass' | 'fail', args, expect, says });
     }
   }
   return cases;
