@@ -220,9 +220,9 @@ export const CODES = {
       ? `\`port\` must be the port's name, not its number: name the ${a.target} port and use that name${a.target === 'Pod' ? ', or use portNumber' : ''}.`
       : `Use the name of a ${a.target} port (${a.target === 'Service' ? 'spec.ports[].name of the Service' : 'containers[].ports[].name'}).`,
   }),
-  MONITOR_TLS_FILES_MISSING: code<{ endpoint: string; missing: string[]; kind: string }>({
+  MONITOR_TLS_FILES_MISSING: code<{ endpoint: string; missing: string[]; kind: string; skipsVerify?: boolean }>({
     severity: 'error', category: 'monitors',
-    message: (a) => `${a.endpoint} uses https but its TLS settings have no ${a.missing.join(', ')}${a.missing.some((f) => !/^ca(File|_file)$/.test(f)) ? ': Prometheus sends no client certificate, which a STRICT target refuses' : ': Prometheus cannot verify the server'}`,
+    message: (a) => `${a.endpoint} uses https but its TLS settings have no ${a.missing.join(', ')}${a.missing.some((f) => !/^ca(File|_file)$/.test(f)) ? ': Prometheus sends no client certificate, which a STRICT target refuses' : a.skipsVerify ? ' (unused while insecureSkipVerify is true, but the Istio recipe names all three files: the tlsConfig looks half-copied)' : ': Prometheus cannot verify the server'}`,
     hint: (a) => a.kind === 'ScrapeJob'
       ? "Set the job's tls_config ca_file, cert_file and key_file to root-cert.pem, cert-chain.pem and key.pem under the Prometheus container's mount of the certificates volume, with insecure_skip_verify: true."
       : a.kind === 'PodMonitor' || a.kind === 'ScrapeConfig'
