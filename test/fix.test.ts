@@ -117,7 +117,8 @@ describe('fix output', () => {
     const json = JSON.parse(REPORTERS.json(summary, { color: false, verbose: false })) as { findings: Finding[] };
     const missing = json.findings.find((f) => f.code === 'CERTS_VOLUME_MISSING')!;
     expect(missing.fix).toMatchObject({
-      target: { kind: 'Prometheus', namespace: 'monitoring', name: 'k8s', file: fixture, line: 4 },
+      // the document's first line, below the fixture's leading comments (expect:, says:)
+      target: { kind: 'Prometheus', namespace: 'monitoring', name: 'k8s', file: fixture, line: readFileSync(fixture, 'utf8').split('\n').findIndex((l) => l.startsWith('apiVersion:')) + 1 },
       patchType: 'merge', verified: true, remaining: [],
       kubectl: expect.stringMatching(/^kubectl patch prometheus k8s -n monitoring --type merge -p '/),
     });

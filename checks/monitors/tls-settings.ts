@@ -39,7 +39,7 @@ export default defineCheck({
       // a ScrapeConfig object: the operator's names (its files come from a scrape class)
       const object = job.entry.tlsOrigin !== undefined;
       const missing = missingFiles(asSafe, object ? undefined : RAW_NAMES);
-      if (missing.length) ctx.report('MONITOR_TLS_FILES_MISSING', { endpoint: job.label, missing, kind: object ? 'ScrapeConfig' : 'ScrapeJob' }, rawJobTarget(job));
+      if (missing.length) ctx.report('MONITOR_TLS_FILES_MISSING', { endpoint: job.label, missing, kind: object ? 'ScrapeConfig' : 'ScrapeJob', skipsVerify: tls?.insecureSkipVerify === true }, rawJobTarget(job));
       if (tls?.insecureSkipVerify !== true) ctx.report('MONITOR_VERIFY_SPIFFE', { endpoint: job.label }, rawJobTarget(job));
     }
     for (const monitor of await loadMonitors(ctx).catch((error) => (ctx.tryGet('scrapeConfigs').then((c) => { if (!c) throw error; return []; })))) {
@@ -49,7 +49,7 @@ export default defineCheck({
         if (ep.scheme !== 'https') continue;
         const missing = missingFiles(ep.tls);
         if (missing.length && first(`files ${ep.path} ${missing}`))
-          ctx.report('MONITOR_TLS_FILES_MISSING', { endpoint: ep.path, missing, kind: monitor.kind ?? 'ServiceMonitor' }, { subject });
+          ctx.report('MONITOR_TLS_FILES_MISSING', { endpoint: ep.path, missing, kind: monitor.kind ?? 'ServiceMonitor', skipsVerify: ep.tls?.insecureSkipVerify === true }, { subject });
         if (ep.tls?.insecureSkipVerify !== true && first(`verify ${ep.path}`))
           ctx.report('MONITOR_VERIFY_SPIFFE', { endpoint: ep.path }, { subject });
         const scrapeClass = ep.view.scrapeClass;

@@ -27,7 +27,7 @@ export default defineCheck({
       // template before injection, so a Prometheus container that mounts it is refused (istio/istio#29919).
       const refused = certs.onlyInUserVolume && prometheusCertsMount(pp.pod, pp.prometheusContainer) !== undefined;
       if (!certs.volume || refused) {
-        ctx.report('CERTS_VOLUME_MISSING', { volume: certs.name }, { subject, ...(refused ? { evidence: { declaredOnlyIn: 'sidecar.istio.io/userVolume' } } : {}) });
+        ctx.report('CERTS_VOLUME_MISSING', { volume: certs.name, ...(refused && { onlyInUserVolume: true }) }, { subject, ...(refused ? { evidence: { declaredOnlyIn: 'sidecar.istio.io/userVolume' } } : {}) });
         continue;
       }
       const actual = diskSourceOf(certs.volume);

@@ -28,7 +28,7 @@ export default defineCheck({
       if (text !== undefined && !parseProxyConfig(text).ok) continue;
       if (configuredOutputCerts(pp) !== undefined) continue;
       const annotated = outputCertsDir(pp.pod);
-      ctx.report('OUTPUT_CERTS_MISSING', {}, {
+      ctx.report('OUTPUT_CERTS_MISSING', annotated ? { annotated } : {}, {
         subject: ctx.subjectOf(pp.subject),
         // The annotation names it, but the running sidecar never got it.
         ...(annotated ? { evidence: { annotationOutputCerts: annotated, sidecarOutputCerts: null } } : {}),

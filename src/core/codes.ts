@@ -86,10 +86,12 @@ export const CODES = {
     message: (a) => `proxy.istio.io/config is not a ProxyConfig mapping: ${a.reason}`,
     hint: 'Write it as YAML: "proxyMetadata:\\n  OUTPUT_CERTS: /etc/istio-output-certs". The injector rejects the pod otherwise (FailedCreate).',
   }),
-  OUTPUT_CERTS_MISSING: code({
+  OUTPUT_CERTS_MISSING: code<{ annotated?: string }>({
     severity: 'error', category: 'prometheus',
-    message: () => 'no proxyMetadata.OUTPUT_CERTS: the sidecar writes no certificate files',
-    hint: 'Add proxyMetadata.OUTPUT_CERTS: /etc/istio-output-certs to the proxy.istio.io/config annotation (Istio ≥ 1.6.1).',
+    message: (a) => a.annotated
+      ? `no proxyMetadata.OUTPUT_CERTS reached the running istio-proxy (the annotation names ${a.annotated}, but neither its env nor its PROXY_CONFIG holds it): the sidecar writes no certificate files`
+      : 'no proxyMetadata.OUTPUT_CERTS: the sidecar writes no certificate files',
+    hint: (a) => a.annotated ? "The injector template dropped the annotation's proxyMetadata: use a template that turns proxyMetadata into istio-proxy env (Istio's own does), or set OUTPUT_CERTS in istio-proxy's env." : 'Add proxyMetadata.OUTPUT_CERTS: /etc/istio-output-certs to the proxy.istio.io/config annotation (Istio ≥ 1.6.1).',
   }),
   USER_VOLUME_MOUNT_MISSING: code({
     severity: 'error', category: 'prometheus',
@@ -108,9 +110,9 @@ export const CODES = {
     message: (a) => `sidecar.istio.io/userVolumeMount is not a list or name-keyed map of volume mounts: ${a.reason}`,
     hint: `Use JSON: '[{"name": "istio-certs", "mountPath": "/etc/istio-output-certs"}]'.`,
   }),
-  CERTS_VOLUME_MISSING: code<{ volume: string }>({
+  CERTS_VOLUME_MISSING: code<{ volume: string; onlyInUserVolume?: boolean }>({
     severity: 'error', category: 'prometheus',
-    message: (a) => `the volume "${a.volume}" named by userVolumeMount is not among the pod's volumes`,
+    message: (a) => `the volume "${a.volume}" named by userVolumeMount is not among the pod's volumes${a.onlyInUserVolume ? ': only sidecar.istio.io/userVolume declares it, and the API server refuses the Prometheus container\'s mount of it before the injector adds it' : ''}`,
     hint: 'Add an emptyDir volume with that name (medium: Memory) to the pod (Prometheus resource: spec.volumes).',
   }),
   LEGACY_ISTIO_SECRET: code<{ volume: string; secret: string }>({
@@ -220,9 +222,9 @@ export const CODES = {
       ? `\`port\` must be the port's name, not its number: name the ${a.target} port and use that name${a.target === 'Pod' ? ', or use portNumber' : ''}.`
       : `Use the name of a ${a.target} port (${a.target === 'Service' ? 'spec.ports[].name of the Service' : 'containers[].ports[].name'}).`,
   }),
-  MONITOR_TLS_FILES_MISSING: code<{ endpoint: string; missing: string[]; kind: string }>({
+  MONITOR_TLS_FILES_MISSING: code<{ endpoint: string; missing: string[]; kind: string; skipsVerify?: boolean }>({
     severity: 'error', category: 'monitors',
-    message: (a) => `${a.endpoint} uses https but its TLS settings have no ${a.missing.join(', ')}${a.missing.some((f) => !/^ca(File|_file)$/.test(f)) ? ': Prometheus sends no client certificate, which a STRICT target refuses' : ': Prometheus cannot verify the server'}`,
+    message: (a) => `${a.endpoint} uses https but its TLS settings have no ${a.missing.join(', ')}${a.missing.some((f) => !/^ca(File|_file)$/.test(f)) ? ': Prometheus sends no client certificate, which a STRICT target refuses' : a.skipsVerify ? ' (unused while insecureSkipVerify is true, but the Istio recipe names all three files: the tlsConfig looks half-copied)' : ': Prometheus cannot verify the server'}`,
     hint: (a) => a.kind === 'ScrapeJob'
       ? "Set the job's tls_config ca_file, cert_file and key_file to root-cert.pem, cert-chain.pem and key.pem under the Prometheus container's mount of the certificates volume, with insecure_skip_verify: true."
       : a.kind === 'PodMonitor' || a.kind === 'ScrapeConfig'

@@ -181,7 +181,11 @@ export function loadPrometheusConfig(text: string, lineOffset = 0): LoadedConfig
   const global = isObject(value.global) ? value.global : {};
   const globalInterval = typeof global.scrape_interval === 'string' ? global.scrape_interval : '1m';
   const globalTimeout = typeof global.scrape_timeout === 'string' ? global.scrape_timeout : '10s';
-  if ((durationMs(globalTimeout) ?? 0) > (durationMs(globalInterval) ?? Infinity)) fail(root.get('global', true), 'global scrape timeout greater than scrape interval');
+  if ((durationMs(globalTimeout) ?? 0) > (durationMs(globalInterval) ?? Infinity)) {
+    // at the value that is off: the timeout when set, else the interval below the default timeout
+    const globalNode = root.get('global', true);
+    fail((isMap(globalNode) && (globalNode.get('scrape_timeout', true) ?? globalNode.get('scrape_interval', true))) || globalNode, 'global scrape timeout greater than scrape interval');
+  }
 
   const jobs: RawScrapeJob[] = [];
   const jobsNode = root.get('scrape_configs', true);

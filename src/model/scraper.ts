@@ -19,7 +19,7 @@
 import type { PodLayer, PrometheusPod } from './inventory.js';
 import type { Container, KubeObject, LabelSelector, Monitor, Pod, PodSpec, VolumeMount } from './k8s.js';
 import { labelsOf, annotationsOf, nameOf, namespaceOf } from './k8s.js';
-import { describeSelector, matchesLabels, namespaceLabels, selectorMatches, type Selection } from './selectors.js';
+import { describeLabels, describeSelector, matchesLabels, namespaceLabels, selectorMatches, type Selection } from './selectors.js';
 
 export type ScraperKind = 'Prometheus' | 'PrometheusAgent' | 'VMAgent' | 'Alloy' | 'OpenTelemetryCollector';
 export const SCRAPER_KINDS: readonly ScraperKind[] = ['Prometheus', 'PrometheusAgent', 'VMAgent', 'Alloy', 'OpenTelemetryCollector'];
@@ -68,7 +68,7 @@ export function scraperSelects(selection: ScraperSelection, monitor: Monitor, na
       continue;
     }
     if (!matchesLabels(rule.selector, labelsOf(monitor))) {
-      reasons.push(`${selection.who}'s ${rule.field} ${describeSelector(rule.selector)} does not match its labels`);
+      reasons.push(`${selection.who}'s ${rule.field} ${describeSelector(rule.selector)} does not match the labels ${describeLabels(labelsOf(monitor))}`);
       continue;
     }
     const ns = namespaceOf(monitor);

@@ -144,7 +144,7 @@ export function prometheusSelects(prometheus: PrometheusResource, monitor: Monit
     : { selected: false, reason: `${who}'s ${fields.namespaceSelector} ${describeSelector(namespaceSelector)} does not match namespace ${monitorNamespace}` };
 }
 
-function describeLabels(labels: Record<string, string>): string {
+export function describeLabels(labels: Record<string, string>): string {
   const pairs = Object.entries(labels).map(([k, v]) => `${k}=${v}`);
   return pairs.length ? pairs.join(',') : '(none)';
 }
