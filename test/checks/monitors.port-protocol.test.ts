@@ -20,7 +20,7 @@ describe('monitors.port-protocol findings', () => {
 
   it('reports each raw job once, with the port and the Service (or workload) it reaches', async () => {
     expect(await findings('fail-raw-jobs.yaml')).toEqual([
-      'MONITOR_MERGED_METRICS_PORT ScrapeJob//kubernetes-pods: job "kubernetes-pods" uses https toward port 15020 of Deployment bookinfo/details',
+      'MONITOR_MERGED_METRICS_PORT ScrapeJob//kubernetes-pods: job "kubernetes-pods" uses https toward port 15020 of Deployment bookinfo/reviews',
       'MONITOR_PORT_PROTOCOL ScrapeJob//bookinfo-endpoints: job "bookinfo-endpoints" scrapes port "tcp-metrics" of Service bookinfo/reviews',
       'MONITOR_PORT_PROTOCOL ScrapeJob//bookinfo-pods: job "bookinfo-pods" scrapes port 9090 of Deployment bookinfo/ratings (no Service declares the port)',
     ]);
@@ -28,6 +28,7 @@ describe('monitors.port-protocol findings', () => {
 
   it('reports a PodMonitor port once, by its Service port when one declares it', async () => {
     expect(await findings('fail-pod-monitor-ports.yaml')).toEqual([
+      'MONITOR_PORT_PROTOCOL PodMonitor/bookinfo/details: podMetricsEndpoints[0] scrapes port 9080 of Service bookinfo/details',
       'MONITOR_PORT_PROTOCOL PodMonitor/bookinfo/ratings: podMetricsEndpoints[0] scrapes port 9090 of Deployment bookinfo/ratings (no Service declares the port)',
       'MONITOR_PORT_PROTOCOL PodMonitor/bookinfo/reviews: podMetricsEndpoints[0] scrapes port "tcp-metrics" of Service bookinfo/reviews',
     ]);
