@@ -73,11 +73,13 @@ export function resolveRawJob(entry: ScrapeJobEntry, services: readonly Service[
         if (exposing) Object.assign(target, exposing);
       } else if (discovered.service && discovered.labels.__address__ === result.address) {
         // role service, address untouched: the scrape reaches the Service's pods through its port
-        for (const w of (workloads ?? []).filter((w) => w.namespace === discovered.namespace && Object.entries(discovered.service!.spec?.selector ?? { '': '\u0000' }).every(([k, v]) => w.template.metadata?.labels?.[k] === v))) {
+        // (still one target, toward the Service, when none of its pods is among the inputs)
+        const backing = (workloads ?? []).filter((w) => w.namespace === discovered.namespace && Object.entries(discovered.service!.spec?.selector ?? { '': '\u0000' }).every(([k, v]) => w.template.metadata?.labels?.[k] === v));
+        for (const w of backing) {
           const p = resolveTargetPort(w.template, discovered.servicePort!);
           targets.push({ ...target, workload: w, ...(p !== undefined ? { port: p } : {}), service: discovered.service, servicePort: discovered.servicePort! });
         }
-        continue;
+        if (backing.length) continue;
       }
       targets.push(target);
     }

@@ -1,0 +1,64 @@
+/** monitors.scrape-job-targets beyond the fixture grid: a config whose every job is out of the manifests' reach is skipped, with why. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseDoctorArgs } from '../../src/cli/parse.js';
+import { runDoctor } from '../../src/index.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'asm-prom-scrape-job-targets-'));
+let runs = 0;
+const run = async (config: string) => {
+  const file = join(tmp, `prometheus-${++runs}.yaml`);
+  writeFileSync(file, `apiVersion: v1
+kind: Service
+metadata: {name: productpage, namespace: bookinfo, labels: {app: productpage}}
+spec:
+  selector: {app: productpage}
+  ports: [{name: http, port: 9080}]
+---
+global: {scrape_interval: 15s}
+scrape_configs:
+${config}`);
+  const summary = await runDoctor(parseDoctorArgs(['-f', file, '--only', 'monitors.scrape-job-targets']));
+  return { check: summary.checks.find((c) => c.id === 'monitors.scrape-job-targets')!, findings: summary.findings.filter((f) => f.check === 'monitors.scrape-job-targets') };
+};
+
+const everyNamespace = `- job_name: every-namespace
+  kubernetes_sd_configs: [{role: endpoints}]
+`;
+const payments = `- job_name: payments
+  kubernetes_sd_configs: [{role: endpoints, namespaces: {names: [payments, billing]}}]
+`;
+const bookinfo = `- job_name: bookinfo
+  kubernetes_sd_configs: [{role: service, namespaces: {names: [bookinfo]}}]
+`;
+
+describe('monitors.scrape-job-targets when the manifests cannot judge', () => {
+  it('skips, naming every reason, when no job could be judged', async () => {
+    const { check, findings } = await run(everyNamespace + payments);
+    expect(findings).toEqual([]);
+    expect(check.status).toBe('skip');
+    expect(check.skipReason).toContain('a job that discovers in every namespace is judged live only');
+    expect(check.skipReason).toContain('namespace payments, billing is not among the inputs');
+  });
+
+  it('passes, not skips, once one job was judged and kept its targets', async () => {
+    const { check, findings } = await run(everyNamespace + payments + bookinfo);
+    expect(findings).toEqual([]);
+    expect(check.status).toBe('pass');
+  });
+
+  it('counts a role: service target though none of the Service\'s pods is among the inputs (Prometheus scrapes the Service address)', async () => {
+    const { check, findings } = await run(bookinfo);
+    expect(findings).toEqual([]);
+    expect(check.status).toBe('pass');
+  });
+
+  it('passes, not skips, a config without Kubernetes discovery', async () => {
+    const { check } = await run(`- job_name: pushgateway
+  static_configs: [{targets: ['pushgateway.monitoring.svc:9091']}]
+`);
+    expect(check.status).toBe('pass');
+  });
+});
