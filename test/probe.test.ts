@@ -6,7 +6,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDoctorArgs } from '../src/cli/parse.js';
 import { runDoctor, type Finding } from '../src/index.js';
-import { probeLocal } from '../src/probes/mtls-probe.js';
+import probeCheck from '../checks/targets/probe.js';
+import { defineCheck, type Check } from '../src/core/check.js';
+import type { Code } from '../src/core/codes.js';
+import { ResourceStore } from '../src/core/resources.js';
+import { runChecks } from '../src/core/runner.js';
+import type { Category, Subject } from '../src/core/types.js';
+import type { CertFileSet } from '../src/model/inventory.js';
+import { makeProbeTls, probeLocal } from '../src/probes/mtls-probe.js';
+import type { ProbeResult, ProbeRun, ProbeTarget } from '../src/probes/targets.js';
 import { ProbeLab, TARGET_ID } from './probe-servers.js';
 import { runCli } from './helpers/cli.js';
 import { peer } from './helpers/peers.js';
@@ -256,5 +264,121 @@ describe('probe off and the CLI', () => {
     expect(code).toBe(1);
     expect(report.exitCode).toBe(1);
     expect(stdout).not.toMatch(/PRIVATE KEY/);
+  });
+});
+
+/**
+ * The check itself, on probes of real servers given to the runner as the probe source gives them:
+ * the targets of monitors (with their pod, monitor and expected identity, https or http), the facts
+ * of the run, and which prior findings explain a failure.
+ */
+describe('targets.probe on probes of monitor targets', () => {
+  const RUN = { now: new Date(), timeoutMs: 2000, concurrency: 4, verbose: false, only: [], skip: [], deadlineMs: 20_000 };
+  const MONITOR = { kind: 'ServiceMonitor' as const, namespace: 'app', name: 'web', endpointIndex: 1 };
+  const POD = { namespace: 'app', name: 'web-0', serviceAccount: 'web' };
+  const CERTS: CertFileSet = {
+    subject: { kind: 'Pod', namespace: 'monitoring', name: 'prometheus-k8s-0' }, dir: '/etc/prom-certs',
+    files: {
+      'root-cert.pem': { name: 'root-cert.pem', path: '/etc/prom-certs/root-cert.pem', state: 'ok' },
+      'cert-chain.pem': { name: 'cert-chain.pem', path: '/etc/prom-certs/cert-chain.pem', state: 'ok' },
+      'key.pem': { name: 'key.pem', path: '/etc/prom-certs/key.pem', state: 'ok' },
+    },
+  };
+  const target = (port: number, over: Partial<ProbeTarget> = {}): ProbeTarget => ({
+    endpoint: `127.0.0.1:${port}`, host: '127.0.0.1', port, scheme: 'https', path: '/metrics', params: {}, enableHttp2: true,
+    monitor: MONITOR, pod: POD, expectedIdentity: TARGET_ID, subject: { kind: 'Pod', namespace: 'app', name: 'web-0', endpoint: `127.0.0.1:${port}` }, ...over,
+  });
+  /** Probes each target from here, with Prometheus's certificate (or the one given) and the mesh root. */
+  const probed = async (targets: ProbeTarget[], client = lab.prometheus): Promise<ProbeResult[]> => {
+    const tls = makeProbeTls({ certChainPem: client.chainPem, keyPem: client.keyPem, rootPem: lab.mesh.rootPem, rootSource: '/etc/prom-certs/root-cert.pem' });
+    return Promise.all(targets.map(async (t) => ({
+      target: t,
+      outcome: await probeLocal({ host: t.host, port: t.port, scheme: t.scheme, pathWithQuery: t.path + (Object.keys(t.params).length ? `?${new URLSearchParams(Object.entries(t.params).flatMap(([k, vs]) => vs.map((v) => [k, v]))).toString()}` : ''), alpn: ['h2', 'http/1.1'], timeoutMs: 2_000 }, t.scheme === 'https' ? tls : undefined),
+    })));
+  };
+  interface Prior { check: string; code: Code; subject: Subject; args?: object }
+  const standIns = (priors: Prior[]): Check[] => [...new Set(priors.map((p) => p.check))].map((id) => defineCheck({
+    id, title: `stands in for ${id}`, category: id.split('.')[0] as Category, codes: [...new Set(priors.filter((p) => p.check === id).map((p) => p.code))], needs: [],
+    run(ctx) {
+      for (const p of priors.filter((x) => x.check === id)) ctx.report(p.code, (p.args ?? {}) as never, { subject: p.subject });
+    },
+  }));
+  const checkOf = async (results: ProbeResult[], run: Partial<ProbeRun> = {}, priors: Prior[] = []) => {
+    const store = new ResourceStore({ probeResults: () => ({ from: 'local', reason: '--probe local', clientCertificate: 'sent', rootSource: '/etc/prom-certs/root-cert.pem', certFiles: CERTS, results, ...run }) });
+    const { checks, findings } = await runChecks([probeCheck, ...standIns(priors)], store, RUN);
+    expect(checks.filter((c) => c.status === 'crash')).toEqual([]);
+    return { result: checks.find((c) => c.id === 'targets.probe')!, findings: findings.filter((f) => f.check === 'targets.probe') };
+  };
+
+  it('a healthy https target: its URL with the params, the TLS parameters, the peer, the monitor and the identity; the facts of the run', async () => {
+    const port = await lab.https();
+    const { result, findings } = await checkOf(await probed([target(port, { params: { module: ['http_2xx'] } })]));
+    const ok = only(findings, 'TARGET_OK');
+    expect(ok.evidence).toEqual({
+      tlsVersion: 'TLSv1.3', peerSpiffeId: TARGET_ID, status: 200, samples: 3, format: 'prometheus-text', bytes: expect.any(Number),
+      url: `https://127.0.0.1:${port}/metrics?module=http_2xx`, probedFrom: 'local', timeMs: expect.any(Number), clientCertificate: 'sent',
+      cipher: expect.stringMatching(/^TLS_/), alpn: 'http/1.1', alpnOffered: ['h2', 'http/1.1'], httpStatus: 200,
+      monitor: 'ServiceMonitor app/web endpoint 1', expectedIdentity: TARGET_ID,
+    });
+    expect(ok.subject).toEqual({ kind: 'Pod', namespace: 'app', name: 'web-0', endpoint: `127.0.0.1:${port}` });
+    expect(result.facts).toEqual({ probedFrom: 'local', probeChoice: '--probe local', clientCertificate: 'sent', peerVerifiedAgainst: '/etc/prom-certs/root-cert.pem' });
+  });
+
+  it('a plain-text target of an http monitor: no TLS, no peer, no client certificate in the evidence; a target not probed is a fact', async () => {
+    const port = await lab.plainHttp();
+    const results = await probed([target(port, { scheme: 'http', monitor: undefined, expectedIdentity: undefined })]);
+    const skipped: ProbeResult = { target: target(1, { endpoint: '10.0.0.9:8443' }), skipped: 'not judged: TLS 1.3 with a key share this machine lacks' };
+    const { result, findings } = await checkOf([...results, skipped], { from: 'pod', reason: 'Prometheus runs with a sidecar', clientCertificate: 'none: the sidecar has no cert-chain.pem/key.pem', rootSource: undefined });
+    const ok = only(findings, 'TARGET_OK');
+    expect(Object.keys(ok.evidence).sort()).toEqual(['bytes', 'format', 'httpStatus', 'peerSpiffeId', 'probedFrom', 'samples', 'status', 'timeMs', 'tlsVersion', 'url']);
+    expect(ok.evidence).toMatchObject({ tlsVersion: undefined, peerSpiffeId: undefined, status: 200 });
+    expect(ok.evidence.url).toBe(`http://127.0.0.1:${port}/metrics`);
+    expect(result.facts).toEqual({
+      probedFrom: 'pod', probeChoice: 'Prometheus runs with a sidecar', clientCertificate: 'none: the sidecar has no cert-chain.pem/key.pem',
+      notProbed: ['10.0.0.9:8443: not judged: TLS 1.3 with a key share this machine lacks'],
+    });
+    expect(Object.keys(result.facts!)).not.toContain('peerVerifiedAgainst');
+  });
+
+  it('every finding of a probe carries the peer it met: PEER_CERT_UNTRUSTED and the scrape, with its SPIFFE ID', async () => {
+    const port = await lab.https({ cert: lab.otherMesh.issueWorkload(TARGET_ID) });
+    const { findings } = await checkOf(await probed([target(port)]));
+    expect(findings.map((f) => [f.code, f.evidence.peerSpiffeId])).toEqual([['PEER_CERT_UNTRUSTED', TARGET_ID], ['TARGET_OK', TARGET_ID]]);
+  });
+
+  it("explainedBy: the codes of prior findings on its monitor, its pod, Prometheus's files or pod that explain this failure; not others", async () => {
+    const port = await lab.opensslServer();
+    const results = await probed([target(port)], lab.otherMesh.issueWorkload('spiffe://other.mesh/ns/monitoring/sa/prometheus'));
+    const { findings } = await checkOf(results, {}, [
+      { check: 'certs.root', code: 'ROOT_MISMATCH', subject: { kind: 'File', path: '/etc/prom-certs/root-cert.pem' }, args: { meshRoot: 'x' } },
+      { check: 'monitors.tls-files', code: 'MONITOR_TLS_FILES_MISSING', subject: { kind: 'ServiceMonitor', namespace: 'app', name: 'web' }, args: { endpoint: 'endpoints[1]', missing: ['certFile', 'keyFile'], kind: 'ServiceMonitor' } },
+      { check: 'prometheus.sidecar', code: 'SIDECAR_NOT_INJECTED', subject: { kind: 'Pod', namespace: 'monitoring', name: 'prometheus-k8s-0' }, args: { cause: 'inject-false', namespace: 'monitoring' } },
+      { check: 'prometheus.outbound', code: 'OUTBOUND_CAPTURED', subject: { kind: 'Pod', namespace: 'app', name: 'web-0' }, args: { value: '*' } },
+      // explainers, but about something else: another file, pod, monitor (kind, namespace, name), or nothing named
+      { check: 'certs.other-file', code: 'CHAIN_BROKEN', subject: { kind: 'File', path: '/tmp/other/cert-chain.pem' }, args: { reason: 'x' } },
+      { check: 'certs.unnamed', code: 'CERT_EXPIRED', subject: { kind: 'Pod', namespace: 'app' }, args: { certificate: 'x', notAfter: 'y' } },
+      { check: 'monitors.other-kind', code: 'CERT_PARSE_ERROR', subject: { kind: 'PodMonitor', namespace: 'app', name: 'web' }, args: {} },
+      { check: 'monitors.other-namespace', code: 'KEY_MISMATCH', subject: { kind: 'ServiceMonitor', namespace: 'shop', name: 'web' }, args: {} },
+      { check: 'monitors.other-name', code: 'CERTS_NOT_MOUNTED', subject: { kind: 'ServiceMonitor', namespace: 'app', name: 'db' }, args: { volume: 'v', container: 'c' } },
+      // about this target, but no explainer of a refused certificate
+      { check: 'monitors.port', code: 'MONITOR_PORT_PROTOCOL', subject: { kind: 'ServiceMonitor', namespace: 'app', name: 'web' }, args: { endpoint: 'endpoints[1]', port: 'metrics', service: 'app/web' } },
+    ]);
+    expect(only(findings, 'CLIENT_CERT_REJECTED').evidence.explainedBy).toEqual(['ROOT_MISMATCH', 'MONITOR_TLS_FILES_MISSING', 'SIDECAR_NOT_INJECTED', 'OUTBOUND_CAPTURED']);
+  });
+
+  it('a run without certificate files or monitor: only the pod links; a healthy target is explained by nothing, though findings are about its pod', async () => {
+    const failing = await lab.closedPort();
+    const healthy = await lab.https();
+    const results = await probed([target(failing, { monitor: undefined }), target(healthy, { monitor: undefined })]);
+    const priors: Prior[] = [
+      { check: 'prometheus.outbound', code: 'OUTBOUND_CAPTURED', subject: { kind: 'Pod', namespace: 'app', name: 'web-0' }, args: { value: '*' } },
+      { check: 'certs.root', code: 'ROOT_MISMATCH', subject: { kind: 'File', path: '/etc/prom-certs/root-cert.pem' }, args: { meshRoot: 'x' } },
+      { check: 'prometheus.sidecar', code: 'SIDECAR_NOT_INJECTED', subject: { kind: 'Pod', namespace: 'monitoring', name: 'prometheus-k8s-0' }, args: { cause: 'inject-false', namespace: 'monitoring' } },
+    ];
+    const { findings } = await checkOf(results, { certFiles: undefined }, priors);
+    expect(findings.map((f) => [f.code, f.evidence.explainedBy])).toEqual([['TARGET_UNREACHABLE', undefined], ['TARGET_OK', undefined]]);
+    const timeout = await probed([target(await lab.silent(), { monitor: undefined })]);
+    const { findings: slow } = await checkOf(timeout, { certFiles: undefined }, priors);
+    expect(only(slow, 'TARGET_TIMEOUT').evidence.explainedBy).toEqual(['OUTBOUND_CAPTURED']);
   });
 });
