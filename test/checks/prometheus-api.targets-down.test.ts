@@ -124,8 +124,8 @@ describe('the scheme the lastError is read with', () => {
     expect(f.evidence.causes).toEqual(['MONITOR_SCHEME_HTTP_ON_STRICT', 'SCRAPE_CONNECTION_CLOSED']);
   });
 
-  it('neither (a scrape URL of another scheme): every reading', async () => {
-    const f = await one(down({ scrapeUrl: 'h2c://10.0.0.7:8443/metrics', lastError: RESET }));
+  it('unknown (Alloy gave no URL): every reading', async () => {
+    const f = await one(down({ scrapeUrl: '', lastError: RESET }));
     expect(f.evidence.causes).toEqual(['SCRAPE_CONNECTION_CLOSED', 'CLIENT_CERT_REJECTED', 'CERT_EXPIRED', 'MONITOR_SCHEME_HTTP_ON_STRICT']);
   });
 });
