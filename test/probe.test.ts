@@ -346,6 +346,14 @@ describe('targets.probe on probes of monitor targets', () => {
     expect(findings.map((f) => [f.code, f.evidence.peerSpiffeId])).toEqual([['PEER_CERT_UNTRUSTED', TARGET_ID], ['TARGET_OK', TARGET_ID]]);
   });
 
+  it('a peer whose certificate names no SPIFFE ID (a DNS certificate of the mesh CA) where an identity is expected: PEER_IDENTITY_MISMATCH says so', async () => {
+    const dnsOnly = lab.mesh.issueTls('web.app.svc', { dns: ['web.app.svc'] });
+    const port = await lab.https({ cert: { ...dnsOnly, chainPem: dnsOnly.certPem } });
+    const { findings } = await checkOf(await probed([target(port)]));
+    expect(only(findings, 'PEER_IDENTITY_MISMATCH').evidence).toMatchObject({ actual: 'no SPIFFE ID', expected: TARGET_ID });
+    expect(findings.find((f) => f.code === 'TARGET_OK')!.evidence).not.toHaveProperty('peerSpiffeId', expect.anything());
+  });
+
   it("explainedBy: the codes of prior findings on its monitor, its pod, Prometheus's files or pod that explain this failure; not others", async () => {
     const port = await lab.opensslServer();
     const results = await probed([target(port)], lab.otherMesh.issueWorkload('spiffe://other.mesh/ns/monitoring/sa/prometheus'));
