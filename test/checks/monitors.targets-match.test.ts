@@ -73,6 +73,32 @@ describe('monitors.targets-match on partial manifests', () => {
   });
 });
 
+describe('monitors.targets-match without Services', () => {
+  it('is skipped with the source\'s reason when no ServiceMonitor can be resolved', async () => {
+    const { check, findings } = await run(`${monitorOf('orders', 'shop')}---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: orders, namespace: shop}
+spec:
+  selector: {matchLabels: {app: orders}}
+  template:
+    metadata: {labels: {app: orders}}
+    spec: {containers: [{name: orders, image: ghcr.io/example/orders:1.4.2}]}
+`);
+    expect(findings).toEqual([]);
+    expect(check.status).toBe('skip');
+    expect(check.skipReason).toBe('no Service in the manifests');
+  });
+});
+
+describe('monitors.targets-match without workloads', () => {
+  it('passes a ServiceMonitor whose Service is among the inputs though its Deployment is not', async () => {
+    const { check, findings } = await run(web);
+    expect(findings).toEqual([]);
+    expect(check.status).toBe('pass');
+  });
+});
+
 describe('monitors.targets-match on a live cluster (every namespace known)', () => {
   const objects = parseAllDocuments(`${web}---\n${monitorOf('orders', 'shop')}---\n${monitorOf('all', 'monitoring').replace('endpoints:', 'namespaceSelector: {any: true}\n  endpoints:')}`).map((d) => d.toJS()) as KubeObject[];
   const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'shop' } } as KubeObject;
