@@ -98,6 +98,17 @@ export function isMonitorKind(kind: string | undefined): kind is MonitorKind {
   return kind === 'ServiceMonitor' || kind === 'PodMonitor';
 }
 
+/**
+ * Groups of other products whose ServiceMonitor and PodMonitor kinds copy Prometheus Operator's:
+ * Azure Monitor's managed Prometheus (its ama-metrics agent) reads `azmonitoring.coreos.com/v1`
+ * ones, which no Prometheus Operator reads. They are not monitors of a scraper asm-prom judges.
+ */
+const OTHER_PRODUCTS_MONITOR_GROUPS = new Set(['azmonitoring.coreos.com']);
+
+export function isOtherProductsMonitor(object: { apiVersion?: unknown }): boolean {
+  return typeof object.apiVersion === 'string' && OTHER_PRODUCTS_MONITOR_GROUPS.has(object.apiVersion.split('/')[0]!);
+}
+
 /** The kinds a Prometheus selects by its own label and namespace selectors. */
 export type SelectableKind = MonitorKind | 'ScrapeConfig';
 

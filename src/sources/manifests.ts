@@ -17,6 +17,7 @@ import { sanitizeObject } from '../model/sanitize.js';
 import { templateAsInjected } from '../model/injected.js';
 import { podTemplateOf, prometheusPodsFromManifests, isPrometheusResource } from '../model/prometheus.js';
 import { matchesScraper, scraperPodsFromManifests } from '../model/scraper.js';
+import { isOtherProductsMonitor } from '../model/selectors.js';
 import { withAlloySelection } from './scraper-configs.js';
 import { isScrapeConfigObject } from '../model/scrape-config-crd.js';
 
@@ -324,8 +325,8 @@ export function manifestProviders(store: ResourceStore, parsed: ParseResult, sco
     prometheusResources: () => known(resources, `no Prometheus resource${scoped} in the manifests`),
     prometheusPods: () => known(pods, `no Prometheus resource or workload${scoped} in the manifests`),
     // VictoriaMetrics' VMServiceScrape/VMPodScrape have the ServiceMonitor/PodMonitor shape (endpoints, tlsConfig)
-    serviceMonitors: () => ofKind<Monitor>('ServiceMonitor', 'VMServiceScrape'),
-    podMonitors: () => ofKind<Monitor>('PodMonitor', 'VMPodScrape'),
+    serviceMonitors: () => ofKind<Monitor>('ServiceMonitor', 'VMServiceScrape').filter((m) => !isOtherProductsMonitor(m)),
+    podMonitors: () => ofKind<Monitor>('PodMonitor', 'VMPodScrape').filter((m) => !isOtherProductsMonitor(m)),
     scrapeConfigObjects: () => objects.filter(isScrapeConfigObject),
     services: () => known(ofKind<Service>('Service'), 'no Service in the manifests'),
     endpointSlices: () => {

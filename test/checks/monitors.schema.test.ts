@@ -83,3 +83,12 @@ spec: { kubernetesSDConfigs: [{ role: pod }] }
     });
   });
 });
+
+describe("other products' monitors", () => {
+  it("Azure Monitor's azmonitoring.coreos.com ServiceMonitor and PodMonitor draw no finding from any check", async () => {
+    const summary = await runDoctor(parseDoctorArgs(['-f', fixture('pass-azure-managed-prometheus.yaml')]));
+    const named = summary.findings.filter((f) => f.subject.name === 'azmon-argocd-metrics' || f.subject.name === 'telegraf-podmonitor');
+    expect(named.map((f) => `${f.code} ${f.subject.kind}/${f.subject.name}`)).toEqual([]);
+    expect(summary.checks.find((c) => c.id === 'monitors.schema')?.status).not.toBe('crash');
+  });
+});
