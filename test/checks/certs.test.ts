@@ -213,3 +213,14 @@ describe('certs.validity: rotation overdue', () => {
     expect(await codes(at(0.76))).toEqual(['CERT_NOT_ROTATED']);
   });
 });
+
+describe('certs.chain evidence', () => {
+  it("gives openssl's verdict for each error: its code, name, depth and text", async () => {
+    const dir = new URL('./certs.chain/fail-intermediate-missing/certs', import.meta.url).pathname;
+    const { findings } = await run('certs.chain', ['--certs-dir', dir, '--mesh-root', join(SAMPLES, 'root-cert.pem'), '--now', NOW]);
+    expect(findings).toHaveLength(1);
+    const { openssl } = findings[0]!.evidence as { openssl: { code: number; name: string; depth: number; text: string }[] };
+    expect(openssl.length).toBeGreaterThan(0);
+    expect(openssl[0]).toEqual({ code: 20, name: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', depth: 0, text: 'unable to get local issuer certificate' });
+  });
+});
