@@ -224,3 +224,12 @@ describe('certs.chain evidence', () => {
     expect(openssl[0]).toEqual({ code: 20, name: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', depth: 0, text: 'unable to get local issuer certificate' });
   });
 });
+
+describe('certs.parse leaves missing files to certs.files', () => {
+  it('an empty or absent file is not a parse error', async () => {
+    const empty = fooWith('empty-root', { 'root-cert.pem': '' });
+    expect((await run('certs.parse', ['--certs-dir', empty, '--mesh-root', join(SAMPLES, 'root-cert.pem'), '--now', NOW])).findings).toEqual([]);
+    const noKey = new URL('./certs.files/fail-no-key/certs', import.meta.url).pathname;
+    expect((await run('certs.parse', ['--certs-dir', noKey, '--mesh-root', join(SAMPLES, 'root-cert.pem'), '--now', NOW])).findings).toEqual([]);
+  });
+});
