@@ -1,0 +1,235 @@
+/**
+ * The certs.* checks beyond the fixture grid: whose identity the leaf must carry (the one Prometheus
+ * of the manifests, its deprecated serviceAccount field, the default account, a leaf without a
+ * SPIFFE ID), the skip of each check when no set has the files it judges, a root-cert.pem mid-rotation
+ * against the mesh root, and which certificate a validity finding names (leaf, intermediate, the root
+ * in cert-chain.pem or in root-cert.pem, never an old root the chain does not hang from).
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDoctorArgs } from '../../src/cli/parse.js';
+import { runDoctor, type RunSummary } from '../../src/index.js';
+import { Mint, type Issued } from '../certs-mint.js';
+import { upstream } from '../helpers/fixtures.js';
+
+const SAMPLES = upstream('istio/samples/certs');
+const FOO = new URL('./certs.parse/pass-samples-foo/certs', import.meta.url).pathname;
+const NOW = '2026-11-25T00:00:00Z';
+const tmp = mkdtempSync(join(tmpdir(), 'asm-prom-certs-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function run(check: string, args: string[]): Promise<{ summary: RunSummary; status?: string; skipReason?: string; findings: { code: string; file?: string; message: string; evidence?: unknown }[] }> {
+  const summary = await runDoctor(parseDoctorArgs(['--offline', ...args, '--only', check]));
+  expect(summary.checks.filter((c) => c.status === 'crash')).toEqual([]);
+  const result = summary.checks.find((c) => c.id === check);
+  const findings = summary.findings.filter((f) => f.check === check && f.severity !== 'info')
+    .map((f) => ({ code: f.code, file: f.subject.path?.split('/').pop(), message: f.message, evidence: f.evidence }));
+  return { summary, status: result?.status, skipReason: result?.skipReason, findings };
+}
+const write = (name: string, text: string) => {
+  const file = join(tmp, name);
+  writeFileSync(file, text);
+  return file;
+};
+/** A copy of the Istio sample's foo set, with some files replaced. */
+function fooWith(name: string, files: Record<string, string>): string {
+  const dir = join(tmp, name);
+  mkdirSync(dir, { recursive: true });
+  for (const f of ['root-cert.pem', 'cert-chain.pem', 'key.pem']) copyFileSync(join(FOO, f), join(dir, f));
+  for (const [f, text] of Object.entries(files)) writeFileSync(join(dir, f), text);
+  return dir;
+}
+
+describe('certs.identity: the identity the leaf must carry', () => {
+  // The Istio sample's leaf: spiffe://trust-domain-foo/ns/foo/sa/foo.
+  const identity = (manifest: string) => run('certs.identity', ['--certs-dir', FOO, '--mesh-root', join(SAMPLES, 'root-cert.pem'), '--now', NOW, '-f', write(`${Math.random()}.yaml`, manifest)]);
+  const deployment = (namespace: string, spec: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: prometheus, namespace: ${namespace}}
+spec:
+  selector: {matchLabels: {app: prometheus}}
+  template:
+    metadata: {labels: {app: prometheus}}
+    spec:
+${spec}      containers:
+      - {name: prometheus, image: quay.io/prometheus/prometheus:v3.10.0}
+`;
+
+  it('the right namespace with another service account is a mismatch', async () => {
+    const { findings } = await identity(deployment('foo', '      serviceAccountName: prometheus\n'));
+    expect(findings.map((f) => f.message)).toEqual([expect.stringContaining('identity spiffe://trust-domain-foo/ns/foo/sa/foo is not spiffe://trust-domain-foo/ns/foo/sa/prometheus')]);
+  });
+
+  it('the right service account in another namespace is a mismatch', async () => {
+    const { findings } = await identity(deployment('monitoring', '      serviceAccountName: foo\n'));
+    expect(findings.map((f) => f.message)).toEqual([expect.stringContaining('is not spiffe://trust-domain-foo/ns/monitoring/sa/foo')]);
+  });
+
+  it("an old manifest's deprecated serviceAccount field names the account", async () => {
+    expect((await identity(deployment('foo', '      serviceAccount: foo\n'))).findings).toEqual([]);
+  });
+
+  it('without any service account the pod runs as default', async () => {
+    const { findings } = await identity(deployment('foo', ''));
+    expect(findings.map((f) => f.message)).toEqual([expect.stringContaining('is not spiffe://trust-domain-foo/ns/foo/sa/default')]);
+  });
+
+  it('a leaf without a SPIFFE URI SAN (a DNS-only certificate) is a mismatch that says so', async () => {
+    const dns = upstream('istio/tests/testdata/certs/dns');
+    const file = write('dns.yaml', deployment('foo', '      serviceAccountName: foo\n'));
+    const { findings } = await run('certs.identity', ['--certs-dir', dns, '--mesh-root', join(dns, 'root-cert.pem'), '--now', NOW, '-f', file]);
+    expect(findings.map((f) => f.message)).toEqual([expect.stringMatching(/^the leaf's identity \(no SPIFFE URI SAN\) is not spiffe:\/\/cluster\.local\/ns\/foo\/sa\/foo/)]);
+  });
+
+  it('without the Prometheus manifest, or with two, the check is skipped with the reason', async () => {
+    const none = await run('certs.identity', ['--certs-dir', FOO, '--mesh-root', join(SAMPLES, 'root-cert.pem'), '--now', NOW]);
+    expect(none.status).toBe('skip');
+    expect(none.skipReason).toMatch(/^the Prometheus pod's service account is unknown: give -f with its manifest \(exactly one Prometheus\)/);
+    const two = await identity(`${deployment('foo', '      serviceAccountName: foo\n')}---\n${deployment('bar', '      serviceAccountName: bar\n')}`);
+    expect(two.status).toBe('skip');
+  });
+});
+
+describe('a check is skipped when no set has the files it judges', () => {
+  const notPem = 'this is not a certificate\n';
+  it.each([
+    ['certs.identity', 'cert-chain.pem', 'cert-chain.pem'],
+    ['certs.validity', 'cert-chain.pem', 'cert-chain.pem'],
+    ['certs.chain', 'cert-chain.pem', 'cert-chain.pem and root-cert.pem'],
+    ['certs.chain', 'root-cert.pem', 'cert-chain.pem and root-cert.pem'],
+    ['certs.mesh-root', 'root-cert.pem', 'root-cert.pem'],
+  ])('%s, with %s unparseable', async (check, broken, files) => {
+    const dir = fooWith(`broken-${check}-${broken}`, { [broken]: notPem });
+    const file = write('one-prometheus.yaml', 'apiVersion: monitoring.coreos.com/v1\nkind: Prometheus\nmetadata: {name: k8s, namespace: foo}\nspec: {serviceAccountName: foo}\n');
+    const { status, skipReason } = await run(check, ['--certs-dir', dir, '--mesh-root', join(SAMPLES, 'root-cert.pem'), '--now', NOW, '-f', file]);
+    expect(status).toBe('skip');
+    expect(skipReason).toBe(`no certificate set has a usable ${files} (see the CERT_FILE_MISSING, CERT_FILE_UNREADABLE and CERT_PARSE_ERROR findings)`);
+  });
+});
+
+describe('certs.mesh-root', () => {
+  it('a root-cert.pem mid-rotation (old and new root) matches a mesh root that has one of them', async () => {
+    const dir = fooWith('rotation', { 'root-cert.pem': readFileSync(join(SAMPLES, 'root-cert-combined.pem'), 'utf8') });
+    const { status, findings } = await run('certs.mesh-root', ['--certs-dir', dir, '--mesh-root', join(SAMPLES, 'root-cert.pem'), '--now', NOW]);
+    expect(status).toBe('pass');
+    expect(findings).toEqual([]);
+  });
+
+  it('a mismatch gives both sides in its evidence', async () => {
+    const dns = upstream('istio/tests/testdata/certs/dns');
+    const { findings } = await run('certs.mesh-root', ['--certs-dir', dns, '--mesh-root', join(dns, 'fake-root-cert.pem'), '--now', NOW]);
+    expect(findings).toHaveLength(1);
+    const evidence = findings[0]!.evidence as { roots: { certificate: string; fingerprint256: string }[]; meshRoots: { certificate: string; fingerprint256: string }[] };
+    expect(evidence.roots).toHaveLength(1);
+    expect(evidence.meshRoots).toHaveLength(1);
+    expect(evidence.roots[0]!.fingerprint256).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    expect(evidence.roots[0]!.fingerprint256).not.toBe(evidence.meshRoots[0]!.fingerprint256);
+    expect(evidence.roots[0]!.certificate).toEqual(expect.any(String));
+  });
+
+  it('a mesh root bundle that does not parse skips the check with the reason', async () => {
+    const bundle = join(SAMPLES, 'README.md');
+    const { status, skipReason } = await run('certs.mesh-root', ['--certs-dir', FOO, '--mesh-root', bundle, '--now', NOW]);
+    expect(status).toBe('skip');
+    expect(skipReason).toBe(`the mesh root bundle ${bundle} does not parse (see CERT_PARSE_ERROR)`);
+  });
+});
+
+describe('certs.validity names the certificate', () => {
+  const mint = new Mint();
+  let root: Issued, oldRoot: Issued, ica: Issued, leaf: Issued;
+  beforeAll(() => {
+    root = mint.root('validity-root', 'p256', { days: 2 });
+    oldRoot = mint.root('validity-old-root', 'p256', { days: 3650 });
+    ica = mint.intermediate('validity-ica', root, { keyType: 'p256', days: 2 });
+    leaf = mint.workload('validity-leaf', ica, { keyType: 'p256', days: 1 });
+  });
+  const after = (days: number) => new Date(Date.parse(leaf.x509.validFrom) + days * 86_400_000).toISOString();
+  const validity = async (set: { dir: string; meshRoot: string }, now: string) =>
+    (await run('certs.validity', ['--certs-dir', set.dir, '--mesh-root', set.meshRoot, '--now', now])).findings.map((f) => `${f.code} ${f.file}: ${f.message.split(' ').slice(0, 2).join(' ')}`).sort();
+
+  it('leaf, intermediate and the root of root-cert.pem, not the old root still in the bundle', async () => {
+    const set = mint.certsDir('validity-expired', { root: [oldRoot, root], chain: [leaf, ica], key: leaf.keyPem });
+    expect(await validity(set, after(3))).toEqual([
+      'CERT_EXPIRED cert-chain.pem: the intermediate',
+      'CERT_EXPIRED cert-chain.pem: the leaf',
+      'CERT_EXPIRED root-cert.pem: the root',
+    ]);
+  });
+
+  it('the root in cert-chain.pem, as Istio writes it, is named there and once', async () => {
+    const set = mint.certsDir('validity-chain-root', { root: [root], chain: [leaf, ica, root], key: leaf.keyPem });
+    expect(await validity(set, after(3))).toEqual([
+      'CERT_EXPIRED cert-chain.pem: the intermediate',
+      'CERT_EXPIRED cert-chain.pem: the leaf',
+      'CERT_EXPIRED cert-chain.pem: the root',
+    ]);
+  });
+});
+
+
+describe('certs.parse states the facts of a healthy set', () => {
+  it("for the Istio sample's foo set: the leaf, the chain, the roots and each certificate's validity, keyed by the folder", async () => {
+    const { summary } = await run('certs.parse', ['--certs-dir', FOO, '--mesh-root', join(SAMPLES, 'root-cert.pem'), '--now', NOW]);
+    expect(summary.checks.find((c) => c.id === 'certs.parse')?.facts).toEqual({
+      [FOO]: {
+        spiffeId: 'spiffe://trust-domain-foo/ns/foo/sa/foo',
+        serial: '56B993119A3099BBE3C6286ACB4B6A09BE820C91',
+        notBefore: '2023-02-02T18:20:57.000Z',
+        notAfter: '2033-01-30T18:20:57.000Z',
+        timeLeft: '2258d 18h',
+        keyType: 'RSA-2048',
+        chain: ['spiffe://trust-domain-foo/ns/foo/sa/foo', '"Istio CA"'],
+        roots: ['"Root CA"'],
+        validity: [
+          { file: 'cert-chain.pem', serialNumber: '56B993119A3099BBE3C6286ACB4B6A09BE820C91', spiffeId: 'spiffe://trust-domain-foo/ns/foo/sa/foo', notBefore: '2023-02-02T18:20:57.000Z', notAfter: '2033-01-30T18:20:57.000Z' },
+          { file: 'cert-chain.pem', serialNumber: 'E37589FAC1676FC1', spiffeId: '', notBefore: '2018-01-24T19:15:51.000Z', notAfter: '2117-12-31T19:15:51.000Z' },
+        ],
+      },
+    });
+  });
+
+  it('a DNS-only leaf has no SPIFFE ID, and a set without root-cert.pem no roots', async () => {
+    const dns = upstream('istio/tests/testdata/certs/dns');
+    const dir = join(tmp, 'dns-no-root');
+    mkdirSync(dir, { recursive: true });
+    for (const f of ['cert-chain.pem', 'key.pem']) copyFileSync(join(dns, f), join(dir, f));
+    const { summary } = await run('certs.parse', ['--certs-dir', dir, '--mesh-root', join(dns, 'root-cert.pem'), '--now', NOW]);
+    const facts = summary.checks.find((c) => c.id === 'certs.parse')?.facts?.[dir] as Record<string, unknown>;
+    expect(facts).toMatchObject({ spiffeId: null, roots: null });
+    expect((facts.validity as { spiffeId: string }[])[0]!.spiffeId).toBe('');
+  });
+});
+
+describe('certs.validity: rotation overdue', () => {
+  it('is said past 75% of the lifetime, not at 75% exactly', async () => {
+    // The Istio sample's foo leaf: 2023-02-02T18:20:57Z to 2033-01-30T18:20:57Z.
+    const start = Date.parse('2023-02-02T18:20:57Z');
+    const at = (fraction: number) => new Date(start + fraction * (Date.parse('2033-01-30T18:20:57Z') - start)).toISOString();
+    const codes = async (now: string) => (await run('certs.validity', ['--certs-dir', FOO, '--mesh-root', join(SAMPLES, 'root-cert.pem'), '--now', now])).findings.map((f) => f.code);
+    expect(await codes(at(0.75))).toEqual([]);
+    expect(await codes(at(0.76))).toEqual(['CERT_NOT_ROTATED']);
+  });
+});
+
+describe('certs.chain evidence', () => {
+  it("gives openssl's verdict for each error: its code, name, depth and text", async () => {
+    const dir = new URL('./certs.chain/fail-intermediate-missing/certs', import.meta.url).pathname;
+    const { findings } = await run('certs.chain', ['--certs-dir', dir, '--mesh-root', join(SAMPLES, 'root-cert.pem'), '--now', NOW]);
+    expect(findings).toHaveLength(1);
+    const { openssl } = findings[0]!.evidence as { openssl: { code: number; name: string; depth: number; text: string }[] };
+    expect(openssl.length).toBeGreaterThan(0);
+    expect(openssl[0]).toEqual({ code: 20, name: 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', depth: 0, text: 'unable to get local issuer certificate' });
+  });
+});
+
+describe('certs.parse leaves missing files to certs.files', () => {
+  it('an empty or absent file is not a parse error', async () => {
+    const empty = fooWith('empty-root', { 'root-cert.pem': '' });
+    expect((await run('certs.parse', ['--certs-dir', empty, '--mesh-root', join(SAMPLES, 'root-cert.pem'), '--now', NOW])).findings).toEqual([]);
+    const noKey = new URL('./certs.files/fail-no-key/certs', import.meta.url).pathname;
+    expect((await run('certs.parse', ['--certs-dir', noKey, '--mesh-root', join(SAMPLES, 'root-cert.pem'), '--now', NOW])).findings).toEqual([]);
+  });
+});
