@@ -13,7 +13,7 @@ import { sidecarVerdict } from '../../src/model/mtls.js';
 import { populateTarget, portOfAddress } from '../../src/model/relabel.js';
 import type { ScrapeTls } from '../../src/model/scrape-config.js';
 import type { ScrapeJobEntry } from '../../src/sources/raw-scrape-configs.js';
-import { exposingServicePort } from './scrape-targets.js';
+import { exposingServicePort, workloadsOfService } from './scrape-targets.js';
 
 export interface RawJobTarget {
   scheme: 'http' | 'https';
@@ -74,7 +74,7 @@ export function resolveRawJob(entry: ScrapeJobEntry, services: readonly Service[
       } else if (discovered.service && discovered.labels.__address__ === result.address) {
         // role service, address untouched: the scrape reaches the Service's pods through its port
         // (still one target, toward the Service, when none of its pods is among the inputs)
-        const backing = (workloads ?? []).filter((w) => w.namespace === discovered.namespace && Object.entries(discovered.service!.spec?.selector ?? { '': '\u0000' }).every(([k, v]) => w.template.metadata?.labels?.[k] === v));
+        const backing = workloadsOfService(discovered.service, workloads ?? []);
         for (const w of backing) {
           const p = resolveTargetPort(w.template, discovered.servicePort!);
           targets.push({ ...target, workload: w, ...(p !== undefined ? { port: p } : {}), service: discovered.service, servicePort: discovered.servicePort! });

@@ -49,7 +49,7 @@ function resolvePort(template: PodTemplate, port: number | string | undefined): 
 }
 
 /** The pods (or pod templates) a Service sends traffic to: same namespace, labels matching its selector. */
-function workloadsOfService(service: Service, workloads: readonly TargetWorkload[]): TargetWorkload[] {
+export function workloadsOfService(service: Service, workloads: readonly TargetWorkload[]): TargetWorkload[] {
   const selector = service.spec?.selector;
   if (!selector || !Object.keys(selector).length) return []; // a Service without selector has hand-made endpoints
   return workloads.filter((w) => w.namespace === namespaceOf(service) && matchesLabels({ matchLabels: selector }, w.template.metadata?.labels ?? {}));
