@@ -43,7 +43,7 @@ function containerPortsOf(template: PodTemplate): ContainerPort[] {
 /** A Service targetPort (number or container port name) as a number in this workload, if it resolves. */
 function resolvePort(template: PodTemplate, port: number | string | undefined): number | undefined {
   if (typeof port === 'number') return port;
-  if (typeof port !== 'string' || !port) return undefined;
+  if (typeof port !== 'string') return undefined;
   if (/^\d+$/.test(port)) return Number(port);
   return containerPortsOf(template).find((p) => p.name === port)?.containerPort;
 }
@@ -57,11 +57,22 @@ export function workloadsOfService(service: Service, workloads: readonly TargetW
 
 const servicePortTarget = (port: ServicePort) => port.targetPort ?? port.port;
 
+/**
+ * The port name an endpoint selects by (`port`), if it sets one. The CRDs type it as a string; a
+ * number written there in a manifest (`port: 9090`) is taken as the name it is not, so that
+ * MONITOR_PORT_NOT_FOUND says it must be the port's name, rather than scraping every port.
+ */
+function portNameOf(endpoint: EndpointRef): string | undefined {
+  const { port } = endpoint.endpoint as { port?: unknown };
+  return (typeof port === 'string' || typeof port === 'number') && port !== '' ? String(port) : undefined;
+}
+
 /** The Service ports an endpoint scrapes: by name (`port`), by target port (`targetPort`), or all. */
 function servicePortsFor(endpoint: EndpointRef, service: Service): ServicePort[] {
   const ports = service.spec?.ports ?? [];
-  const { port, targetPort } = endpoint.endpoint;
-  if (typeof port === 'string' && port) return ports.filter((p) => p.name === port);
+  const port = portNameOf(endpoint);
+  const { targetPort } = endpoint.endpoint;
+  if (port) return ports.filter((p) => p.name === port);
   if (targetPort !== undefined) return ports.filter((p) => String(servicePortTarget(p)) === String(targetPort));
   return ports;
 }
@@ -71,8 +82,8 @@ function resolveServiceMonitor(monitor: Monitor, services: readonly Service[], w
   const matched = services.filter((s) => inMonitorNamespaces(monitor, namespaceOf(s)) && matchesLabels(selector, labelsOf(s)));
   const result: MonitorTargets = { kind: 'Service', matched, servicePorts: [], missingPorts: [], targets: [] };
   for (const endpoint of endpointsOf(monitor)) {
-    const port = endpoint.endpoint.port;
-    if (typeof port === 'string' && port && matched.length && !matched.some((s) => servicePortsFor(endpoint, s).length)) {
+    const port = portNameOf(endpoint);
+    if (port && matched.length && !matched.some((s) => servicePortsFor(endpoint, s).length)) {
       const available = [...new Set(matched.flatMap((s) => (s.spec?.ports ?? []).map((p) => p.name).filter((n): n is string => !!n)))];
       result.missingPorts.push({ endpoint, port, available });
     }
@@ -90,14 +101,18 @@ function resolveServiceMonitor(monitor: Monitor, services: readonly Service[], w
 
 /** The container ports a PodMonitor endpoint scrapes: by name, by number, by targetPort, or all declared. */
 function podPortsFor(endpoint: EndpointRef, template: PodTemplate): number[] {
-  const { port, portNumber, targetPort } = endpoint.endpoint;
-  if (typeof port === 'string' && port) {
+  const port = portNameOf(endpoint);
+  const { portNumber, targetPort } = endpoint.endpoint;
+  if (port) {
     const found = containerPortsOf(template).find((p) => p.name === port)?.containerPort;
     return found === undefined ? [] : [found];
   }
   if (typeof portNumber === 'number') return [portNumber];
-  const byTarget = resolvePort(template, targetPort);
-  if (byTarget !== undefined) return [byTarget];
+  // a targetPort this pod does not declare selects none of its ports (the operator keeps by its name or number)
+  if (targetPort !== undefined) {
+    const byTarget = resolvePort(template, targetPort);
+    return byTarget === undefined ? [] : [byTarget];
+  }
   return containerPortsOf(template).flatMap((p) => (p.containerPort === undefined ? [] : [p.containerPort]));
 }
 
@@ -116,8 +131,8 @@ function resolvePodMonitor(monitor: Monitor, workloads: readonly TargetWorkload[
   const matched = workloads.filter((w) => inMonitorNamespaces(monitor, w.namespace) && matchesLabels(selector, w.template.metadata?.labels ?? {}));
   const result: MonitorTargets = { kind: 'Pod', matched: matched.map((w) => w.object), servicePorts: [], missingPorts: [], targets: [] };
   for (const endpoint of endpointsOf(monitor)) {
-    const port = endpoint.endpoint.port;
-    if (typeof port === 'string' && port && matched.length && !matched.some((w) => podPortsFor(endpoint, w.template).length)) {
+    const port = portNameOf(endpoint);
+    if (port && matched.length && !matched.some((w) => podPortsFor(endpoint, w.template).length)) {
       const available = [...new Set(matched.flatMap((w) => containerPortsOf(w.template).map((p) => p.name).filter((n): n is string => !!n)))];
       result.missingPorts.push({ endpoint, port, available });
     }
