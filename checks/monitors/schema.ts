@@ -1,6 +1,6 @@
 import { defineCheck } from '../../src/core/check.js';
 import type { KubeObject } from '../../src/model/k8s.js';
-import { MONITOR_API_VERSION, validateMonitor, type SchemaKind } from '../../src/model/monitor-schema.js';
+import { validateMonitor, type SchemaKind } from '../../src/model/monitor-schema.js';
 import { validateCollector } from '../../src/model/otel-collector-schema.js';
 import { validateVM } from '../../src/model/vm-monitor-schema.js';
 import { isMonitorKind, type MonitorKind } from '../../src/model/selectors.js';
@@ -15,7 +15,7 @@ function intendedMonitorKind(object: KubeObject): MonitorKind | undefined {
   const inOperatorGroup = typeof object.apiVersion === 'string' && object.apiVersion.startsWith('monitoring.coreos.com/');
   const normalised = object.kind.toLowerCase().replace(/s$/, '');
   const intended = normalised === 'servicemonitor' ? 'ServiceMonitor' : normalised === 'podmonitor' ? 'PodMonitor' : undefined;
-  return intended && (inOperatorGroup || object.apiVersion === undefined || object.apiVersion === MONITOR_API_VERSION) ? intended : undefined;
+  return intended && (inOperatorGroup || object.apiVersion === undefined) ? intended : undefined;
 }
 
 export default defineCheck({

@@ -177,7 +177,7 @@ describe('PodMonitor targets', () => {
     spec:
       containers:
       - name: app
-        ports: [{containerPort: 8080}, {name: metrics, containerPort: 9090}, {name: declared-without-number}]
+        ports: [{containerPort: 8080}, {name: metrics, containerPort: 9090}, {name: declared-without-number}, {name: http2, containerPort: 9091}, {name: 9000-admin, containerPort: 9000}]
       - name: helper`)}
 ---
 # no spec: no containers, no ports
@@ -191,7 +191,12 @@ kind: Service
 metadata: {name: api, namespace: shop}
 spec:
   selector: {app: api}
-  ports: [{name: http-metrics, port: 80, targetPort: metrics}]
+  ports:
+  - {name: http-metrics, port: 80, targetPort: metrics}
+  - {name: grpc, port: 81, targetPort: http2}
+  - {name: admin, port: 82, targetPort: 9000-admin}
+  # neither port nor targetPort (the API server would refuse it): exposes nothing
+  - {name: broken}
 ---
 apiVersion: v1
 kind: Service
@@ -201,7 +206,7 @@ metadata: {name: bare, namespace: shop}
   it('an endpoint without port scrapes every declared container port number, each with the Service port exposing it', async () => {
     const r = await resolve(`${pods}---\n${podMonitor('all', '[{path: /metrics}]', '{}')}`);
     expect(r.all!.matched.map(nameOf)).toEqual(['api', 'idle', 'anon']);
-    expect(targetsOf(r.all!)).toEqual(['api:8080', 'api:9090 via api/http-metrics', 'anon:9100']);
+    expect(targetsOf(r.all!)).toEqual(['api:8080', 'api:9090 via api/http-metrics', 'api:9091 via api/grpc', 'api:9000 via api/admin', 'anon:9100']);
     expect(missingOf(r.all!)).toEqual([]);
   });
 
@@ -222,6 +227,12 @@ metadata: {name: bare, namespace: shop}
   it('a port number written unquoted is taken as a name, and missed', async () => {
     const r = await resolve(`${pods}---\n${podMonitor('api', '[{port: 9090}]')}`);
     expect(targetsOf(r.api!)).toEqual([]);
-    expect(missingOf(r.api!)).toEqual(['podMetricsEndpoints[0] 9090 [metrics,declared-without-number]']);
+    expect(missingOf(r.api!)).toEqual(['podMetricsEndpoints[0] 9090 [metrics,declared-without-number,http2,9000-admin]']);
+  });
+
+  it('a PodMonitor without spec selects by nothing and scrapes nothing, without a crash', async () => {
+    const r = await resolve(`${pods}---\napiVersion: monitoring.coreos.com/v1\nkind: PodMonitor\nmetadata: {name: nospec, namespace: shop}\n`);
+    expect(r.nospec!.matched.map(nameOf)).toEqual(['api', 'idle', 'anon']);
+    expect(r.nospec!.targets).toEqual([]);
   });
 });

@@ -73,6 +73,20 @@ describe('monitors.targets-match on partial manifests', () => {
   });
 });
 
+describe('monitors.targets-match on a monitor written without metadata', () => {
+  it('names it default/ (no name) among the unjudged', async () => {
+    const { check } = await run(`${web.split('---')[0]}---
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+spec:
+  selector: {matchLabels: {app: orders}}
+  endpoints: [{port: http-metrics}]
+`);
+    expect(check.status).toBe('skip');
+    expect(check.skipReason).toBe('whether the monitors match anything is unknown: ServiceMonitor default/: the manifests say nothing about namespace default, where it looks');
+  });
+});
+
 describe('monitors.targets-match without Services', () => {
   it('is skipped with the source\'s reason when no ServiceMonitor can be resolved', async () => {
     const { check, findings } = await run(`${monitorOf('orders', 'shop')}---
@@ -92,6 +106,21 @@ spec:
 });
 
 describe('monitors.targets-match without workloads', () => {
+  it('is skipped with the source\'s reason when no PodMonitor can be resolved', async () => {
+    const { check, findings } = await run(`${web.split('---')[0]}---
+apiVersion: monitoring.coreos.com/v1
+kind: PodMonitor
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  podMetricsEndpoints: [{port: http-metrics}]
+`);
+    expect(findings).toEqual([]);
+    expect(check.status).toBe('skip');
+    expect(check.skipReason).toBe('no workload (Deployment, StatefulSet, Pod, …) in the manifests');
+  });
+
+
   it('passes a ServiceMonitor whose Service is among the inputs though its Deployment is not', async () => {
     const { check, findings } = await run(web);
     expect(findings).toEqual([]);
