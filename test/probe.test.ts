@@ -310,6 +310,22 @@ describe('targets.probe on probes of monitor targets', () => {
     return { result: checks.find((c) => c.id === 'targets.probe')!, findings: findings.filter((f) => f.check === 'targets.probe') };
   };
 
+  it('a probe cut by the run\'s --deadline (its signal), not by the step\'s --timeout, says so', async () => {
+    const port = await lab.https();
+    const tls = makeProbeTls({ certChainPem: lab.prometheus.chainPem, keyPem: lab.prometheus.keyPem, rootPem: lab.mesh.rootPem, rootSource: '/etc/prom-certs/root-cert.pem' });
+    const outcome = await probeLocal({ host: '127.0.0.1', port, scheme: 'https', pathWithQuery: '/metrics', alpn: ['h2', 'http/1.1'], timeoutMs: 2_000, signal: AbortSignal.abort() }, tls);
+    const { findings } = await checkOf([{ target: target(port), outcome }]);
+    expect(findings.map((f) => [f.code, f.message])).toEqual([['TARGET_TIMEOUT', 'connect had not finished when the run reached its --deadline']]);
+  });
+
+  it('a handshake where no ALPN protocol was agreed (none offered): the evidence says none was negotiated', async () => {
+    const port = await lab.https();
+    const tls = makeProbeTls({ certChainPem: lab.prometheus.chainPem, keyPem: lab.prometheus.keyPem, rootPem: lab.mesh.rootPem, rootSource: '/etc/prom-certs/root-cert.pem' });
+    const outcome = await probeLocal({ host: '127.0.0.1', port, scheme: 'https', pathWithQuery: '/metrics', alpn: [], timeoutMs: 2_000 }, tls);
+    const { findings } = await checkOf([{ target: target(port), outcome }]);
+    expect(findings.map((f) => [f.code, f.evidence.alpn])).toEqual([['TARGET_OK', 'none negotiated']]);
+  });
+
   it('a healthy https target: its URL with the params, the TLS parameters, the peer, the monitor and the identity; the facts of the run', async () => {
     const port = await lab.https();
     const { result, findings } = await checkOf(await probed([target(port, { params: { module: ['http_2xx'] } })]));
