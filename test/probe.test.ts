@@ -390,6 +390,17 @@ describe('targets.probe on probes of monitor targets', () => {
     expect(only(findings, 'CLIENT_CERT_REJECTED').evidence.explainedBy).toEqual(['ROOT_MISMATCH', 'MONITOR_TLS_FILES_MISSING', 'SIDECAR_NOT_INJECTED', 'OUTBOUND_CAPTURED']);
   });
 
+  it('explainedBy with --certs-dir files (a subject with no name): a finding on another folder of the same kind explains nothing', async () => {
+    const port = await lab.opensslServer();
+    const results = await probed([target(port)], lab.otherMesh.issueWorkload('spiffe://other.mesh/ns/monitoring/sa/prometheus'));
+    const certsDir: CertFileSet = { ...CERTS, subject: { kind: 'CertificateFiles' } };
+    const { findings } = await checkOf(results, { certFiles: certsDir }, [
+      { check: 'certs.validity', code: 'CERT_EXPIRED', subject: { kind: 'CertificateFiles', path: '/etc/prom-certs/cert-chain.pem' }, args: { certificate: 'x', notAfter: 'y' } },
+      { check: 'certs.elsewhere', code: 'KEY_MISMATCH', subject: { kind: 'CertificateFiles', path: '/tmp/other/key.pem' }, args: {} },
+    ]);
+    expect(only(findings, 'CLIENT_CERT_REJECTED').evidence.explainedBy).toEqual(['CERT_EXPIRED']);
+  });
+
   it('a run without certificate files or monitor: only the pod links; a healthy target is explained by nothing, though findings are about its pod', async () => {
     const failing = await lab.closedPort();
     const healthy = await lab.https();
