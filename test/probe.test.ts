@@ -13,7 +13,7 @@ import { ResourceStore } from '../src/core/resources.js';
 import { runChecks } from '../src/core/runner.js';
 import type { Category, Subject } from '../src/core/types.js';
 import type { CertFileSet } from '../src/model/inventory.js';
-import { makeProbeTls, probeLocal } from '../src/probes/mtls-probe.js';
+import { makeProbeTls, probeLocal, type ProbeOutcome } from '../src/probes/mtls-probe.js';
 import type { ProbeResult, ProbeRun, ProbeTarget } from '../src/probes/targets.js';
 import { ProbeLab, TARGET_ID } from './probe-servers.js';
 import { runCli } from './helpers/cli.js';
@@ -399,6 +399,17 @@ describe('targets.probe on probes of monitor targets', () => {
       { check: 'certs.elsewhere', code: 'KEY_MISMATCH', subject: { kind: 'CertificateFiles', path: '/tmp/other/key.pem' }, args: {} },
     ]);
     expect(only(findings, 'CLIENT_CERT_REJECTED').evidence.explainedBy).toEqual(['CERT_EXPIRED']);
+  });
+
+  it('outcomes the ProbeOutcome contract allows beyond what today\'s probes give: an untrusted chain without OpenSSL\'s reason, a handshake with no scrape and no failure', async () => {
+    // The openssl probe takes the reason from a "Verification error:" line; without one, the finding still says the chain does not verify.
+    const tls = { version: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256', alpn: 'http/1.1', offeredAlpn: ['h2', 'http/1.1'] };
+    const untrusted: ProbeOutcome = { from: 'pod', durationMs: 3, tls, peer: { spiffeId: TARGET_ID, chainTrusted: false } };
+    const { findings } = await checkOf([{ target: target(1), outcome: untrusted }]);
+    expect(findings.map((f) => [f.code, f.message])).toEqual([['PEER_CERT_UNTRUSTED', expect.stringContaining('the chain does not verify')]]);
+    // No HTTP answer and no failure: nothing more to judge than the handshake, which was fine.
+    const { findings: none } = await checkOf([{ target: target(1), outcome: { ...untrusted, peer: { spiffeId: TARGET_ID, chainTrusted: true } } }]);
+    expect(none).toEqual([]);
   });
 
   it('a run without certificate files or monitor: only the pod links; a healthy target is explained by nothing, though findings are about its pod', async () => {
