@@ -173,7 +173,8 @@ describe('certs.validity names the certificate', () => {
 describe('certs.parse states the facts of a healthy set', () => {
   it("for the Istio sample's foo set: the leaf, the chain, the roots and each certificate's validity, keyed by the folder", async () => {
     const { summary } = await run('certs.parse', ['--certs-dir', FOO, '--mesh-root', join(SAMPLES, 'root-cert.pem'), '--now', NOW]);
-    expect(summary.checks.find((c) => c.id === 'certs.parse')?.facts).toEqual({
+    // Strict: a --certs-dir set is no pod's, so its facts hold no namespace or pod key, not even an undefined one.
+    expect(summary.checks.find((c) => c.id === 'certs.parse')?.facts).toStrictEqual({
       [FOO]: {
         spiffeId: 'spiffe://trust-domain-foo/ns/foo/sa/foo',
         serial: '56B993119A3099BBE3C6286ACB4B6A09BE820C91',
