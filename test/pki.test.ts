@@ -136,5 +136,6 @@ describe('the cert-files source', () => {
     });
     expect(findings.map((f) => f.code)).toEqual(['CERT_FILE_UNREADABLE']);
     expect(findings[0]!.message).toBe(`key.pem exists but cannot be read by uid ${process.getuid!()} (mode 0600, owner 1337)`);
+    expect(findings[0]!.subject).toMatchObject({ path: `${dir}/key.pem` });
   });
 });

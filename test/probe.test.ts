@@ -13,7 +13,7 @@ import { ResourceStore } from '../src/core/resources.js';
 import { runChecks } from '../src/core/runner.js';
 import type { Category, Subject } from '../src/core/types.js';
 import type { CertFileSet } from '../src/model/inventory.js';
-import { makeProbeTls, probeLocal } from '../src/probes/mtls-probe.js';
+import { makeProbeTls, probeLocal, type ProbeOutcome } from '../src/probes/mtls-probe.js';
 import type { ProbeResult, ProbeRun, ProbeTarget } from '../src/probes/targets.js';
 import { ProbeLab, TARGET_ID } from './probe-servers.js';
 import { runCli } from './helpers/cli.js';
@@ -310,6 +310,22 @@ describe('targets.probe on probes of monitor targets', () => {
     return { result: checks.find((c) => c.id === 'targets.probe')!, findings: findings.filter((f) => f.check === 'targets.probe') };
   };
 
+  it('a probe cut by the run\'s --deadline (its signal), not by the step\'s --timeout, says so', async () => {
+    const port = await lab.https();
+    const tls = makeProbeTls({ certChainPem: lab.prometheus.chainPem, keyPem: lab.prometheus.keyPem, rootPem: lab.mesh.rootPem, rootSource: '/etc/prom-certs/root-cert.pem' });
+    const outcome = await probeLocal({ host: '127.0.0.1', port, scheme: 'https', pathWithQuery: '/metrics', alpn: ['h2', 'http/1.1'], timeoutMs: 2_000, signal: AbortSignal.abort() }, tls);
+    const { findings } = await checkOf([{ target: target(port), outcome }]);
+    expect(findings.map((f) => [f.code, f.message])).toEqual([['TARGET_TIMEOUT', 'connect had not finished when the run reached its --deadline']]);
+  });
+
+  it('a handshake where no ALPN protocol was agreed (none offered): the evidence says none was negotiated', async () => {
+    const port = await lab.https();
+    const tls = makeProbeTls({ certChainPem: lab.prometheus.chainPem, keyPem: lab.prometheus.keyPem, rootPem: lab.mesh.rootPem, rootSource: '/etc/prom-certs/root-cert.pem' });
+    const outcome = await probeLocal({ host: '127.0.0.1', port, scheme: 'https', pathWithQuery: '/metrics', alpn: [], timeoutMs: 2_000 }, tls);
+    const { findings } = await checkOf([{ target: target(port), outcome }]);
+    expect(findings.map((f) => [f.code, f.evidence.alpn])).toEqual([['TARGET_OK', 'none negotiated']]);
+  });
+
   it('a healthy https target: its URL with the params, the TLS parameters, the peer, the monitor and the identity; the facts of the run', async () => {
     const port = await lab.https();
     const { result, findings } = await checkOf(await probed([target(port, { params: { module: ['http_2xx'] } })]));
@@ -372,6 +388,28 @@ describe('targets.probe on probes of monitor targets', () => {
       { check: 'monitors.port', code: 'MONITOR_PORT_PROTOCOL', subject: { kind: 'ServiceMonitor', namespace: 'app', name: 'web' }, args: { endpoint: 'endpoints[1]', port: 'metrics', service: 'app/web' } },
     ]);
     expect(only(findings, 'CLIENT_CERT_REJECTED').evidence.explainedBy).toEqual(['ROOT_MISMATCH', 'MONITOR_TLS_FILES_MISSING', 'SIDECAR_NOT_INJECTED', 'OUTBOUND_CAPTURED']);
+  });
+
+  it('explainedBy with --certs-dir files (a subject with no name): a finding on another folder of the same kind explains nothing', async () => {
+    const port = await lab.opensslServer();
+    const results = await probed([target(port)], lab.otherMesh.issueWorkload('spiffe://other.mesh/ns/monitoring/sa/prometheus'));
+    const certsDir: CertFileSet = { ...CERTS, subject: { kind: 'CertificateFiles' } };
+    const { findings } = await checkOf(results, { certFiles: certsDir }, [
+      { check: 'certs.validity', code: 'CERT_EXPIRED', subject: { kind: 'CertificateFiles', path: '/etc/prom-certs/cert-chain.pem' }, args: { certificate: 'x', notAfter: 'y' } },
+      { check: 'certs.elsewhere', code: 'KEY_MISMATCH', subject: { kind: 'CertificateFiles', path: '/tmp/other/key.pem' }, args: {} },
+    ]);
+    expect(only(findings, 'CLIENT_CERT_REJECTED').evidence.explainedBy).toEqual(['CERT_EXPIRED']);
+  });
+
+  it('outcomes the ProbeOutcome contract allows beyond what today\'s probes give: an untrusted chain without OpenSSL\'s reason, a handshake with no scrape and no failure', async () => {
+    // The openssl probe takes the reason from a "Verification error:" line; without one, the finding still says the chain does not verify.
+    const tls = { version: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256', alpn: 'http/1.1', offeredAlpn: ['h2', 'http/1.1'] };
+    const untrusted: ProbeOutcome = { from: 'pod', durationMs: 3, tls, peer: { spiffeId: TARGET_ID, chainTrusted: false } };
+    const { findings } = await checkOf([{ target: target(1), outcome: untrusted }]);
+    expect(findings.map((f) => [f.code, f.message])).toEqual([['PEER_CERT_UNTRUSTED', expect.stringContaining('the chain does not verify')]]);
+    // No HTTP answer and no failure: nothing more to judge than the handshake, which was fine.
+    const { findings: none } = await checkOf([{ target: target(1), outcome: { ...untrusted, peer: { spiffeId: TARGET_ID, chainTrusted: true } } }]);
+    expect(none).toEqual([]);
   });
 
   it('a run without certificate files or monitor: only the pod links; a healthy target is explained by nothing, though findings are about its pod', async () => {

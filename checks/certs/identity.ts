@@ -22,12 +22,13 @@ export default defineCheck({
   uses: ['prometheusPods'],
   async run(ctx) {
     const sets = usableSets(await ctx.get('certFiles'), ['chain']);
-    const fallback = sets.some((s) => !s.set.expectedIdentity) ? identityOfOnlyPod(await ctx.tryGet('prometheusPods')) : undefined;
-    let judged = 0;
+    // Read only for a set that does not say whose it is (--certs-dir).
+    let fallback: Promise<Expected | undefined> | undefined;
+    let judged = false;
     for (const { set, chain } of sets) {
-      const expected = set.expectedIdentity ?? fallback;
+      const expected = set.expectedIdentity ?? (await (fallback ??= ctx.tryGet('prometheusPods').then(identityOfOnlyPod)));
       if (!expected) continue;
-      judged += 1;
+      judged = true;
       const actual = spiffeIdOf(chain[0]!);
       const parts = actual ? parseSpiffeId(actual) : undefined;
       // Without a known trust domain, the leaf's own is taken: then only namespace and account count.
@@ -38,6 +39,6 @@ export default defineCheck({
         expected: spiffeId(trustDomain, expected.namespace, expected.serviceAccount),
       }, { subject: fileSubject(set, 'cert-chain.pem') });
     }
-    if (judged === 0) throw new Unavailable("the Prometheus pod's service account is unknown: give -f with its manifest (exactly one Prometheus), or run against the cluster");
+    if (!judged) throw new Unavailable("the Prometheus pod's service account is unknown: give -f with its manifest (exactly one Prometheus), or run against the cluster");
   },
 });

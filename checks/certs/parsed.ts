@@ -85,12 +85,13 @@ type Part = 'roots' | 'chain' | 'key';
 const FILE_OF: Record<Part, CertFileName> = { roots: 'root-cert.pem', chain: 'cert-chain.pem', key: 'key.pem' };
 
 /**
- * The sets whose given files parsed. When there are sets but none qualifies, the check has nothing
- * to judge: it is skipped, pointing at the findings that say why.
+ * The sets whose given files parsed. When none qualifies, the check has nothing to judge: it is
+ * skipped, pointing at the findings that say why. (certFiles is never an empty list: both sources
+ * give at least one set or are unavailable.)
  */
 export function usableSets<P extends Part>(sets: readonly CertFileSet[], parts: readonly P[]): (ParsedSet & Required<Pick<ParsedSet, P>>)[] {
   const usable = sets.map(parseSet).filter((p): p is ParsedSet & Required<Pick<ParsedSet, P>> => parts.every((part) => p[part] !== undefined));
-  if (sets.length > 0 && usable.length === 0) {
+  if (usable.length === 0) {
     const files = parts.map((p) => FILE_OF[p]).join(' and ');
     throw new Unavailable(`no certificate set has a usable ${files} (see the CERT_FILE_MISSING, CERT_FILE_UNREADABLE and CERT_PARSE_ERROR findings)`);
   }

@@ -45,12 +45,12 @@ function watchedNamespaces(prometheus: PrometheusResource, monitors: readonly Mo
       watched.set(namespace, entry);
     }
   }
-  // Watching everywhere covers each namespace, and needs a cluster-wide grant anyway.
+  // Watching everywhere covers each namespace, and needs a cluster-wide grant anyway. A namespace
+  // left with no kind needs nothing (discoveryNeeds of no kind), so nothing is reported there.
   const everywhere = watched.get('*')?.kinds ?? new Set();
   for (const [namespace, entry] of watched) {
     if (namespace === '*') continue;
     for (const kind of everywhere) entry.kinds.delete(kind);
-    if (!entry.kinds.size) watched.delete(namespace);
   }
   return watched;
 }

@@ -173,7 +173,8 @@ describe('certs.validity names the certificate', () => {
 describe('certs.parse states the facts of a healthy set', () => {
   it("for the Istio sample's foo set: the leaf, the chain, the roots and each certificate's validity, keyed by the folder", async () => {
     const { summary } = await run('certs.parse', ['--certs-dir', FOO, '--mesh-root', join(SAMPLES, 'root-cert.pem'), '--now', NOW]);
-    expect(summary.checks.find((c) => c.id === 'certs.parse')?.facts).toEqual({
+    // Strict: a --certs-dir set is no pod's, so its facts hold no namespace or pod key, not even an undefined one.
+    expect(summary.checks.find((c) => c.id === 'certs.parse')?.facts).toStrictEqual({
       [FOO]: {
         spiffeId: 'spiffe://trust-domain-foo/ns/foo/sa/foo',
         serial: '56B993119A3099BBE3C6286ACB4B6A09BE820C91',
@@ -231,5 +232,60 @@ describe('certs.parse leaves missing files to certs.files', () => {
     expect((await run('certs.parse', ['--certs-dir', empty, '--mesh-root', join(SAMPLES, 'root-cert.pem'), '--now', NOW])).findings).toEqual([]);
     const noKey = new URL('./certs.files/fail-no-key/certs', import.meta.url).pathname;
     expect((await run('certs.parse', ['--certs-dir', noKey, '--mesh-root', join(SAMPLES, 'root-cert.pem'), '--now', NOW])).findings).toEqual([]);
+  });
+});
+
+describe('certs: what a finding carries', () => {
+  const mint = new Mint();
+  let root: Issued;
+  beforeAll(() => { root = mint.root('carry-root', 'p256'); });
+
+  it('CHAIN_BROKEN gives every error openssl reports, joined: a CA:FALSE intermediate and a server-only leaf', async () => {
+    const notCa = mint.intermediate('carry-not-ca', root, { keyType: 'p256', extensions: 'basicConstraints=critical,CA:FALSE\n' });
+    const serverOnly = mint.sign('carry-server-only', notCa, { keyType: 'p256', extensions: 'basicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=critical,URI:spiffe://cluster.local/ns/monitoring/sa/prometheus\n' });
+    const set = mint.certsDir('carry-two-errors', { root: [root], chain: [serverOnly, notCa], key: serverOnly.keyPem });
+    const { findings } = await run('certs.chain', ['--certs-dir', set.dir, '--mesh-root', set.meshRoot, '--now', NOW]);
+    expect(findings).toHaveLength(1);
+    const { openssl } = findings[0]!.evidence as { openssl: { name: string }[] };
+    expect([...new Set(openssl.map((e) => e.name))].sort()).toEqual(['INVALID_CA', 'INVALID_PURPOSE']);
+    expect(findings[0]!.message).toMatch(/^cert-chain\.pem does not verify up to root-cert\.pem: .+; .+/);
+  });
+
+  it('KEY_MISMATCH gives the key types, the leaf and its serial, nothing of the key', async () => {
+    const dir = new URL('./certs.key-match/fail-upstream-alt-2-pair', import.meta.url).pathname;
+    const args = readFileSync(join(dir, 'case.txt'), 'utf8').match(/args:(.*)/)![1]!.trim().split(/\s+/).map((a) => a.replaceAll('{dir}', dir).replaceAll('{fixtures}', upstream('').replace(/\/upstream\/?$/, '')));
+    const { findings } = await run('certs.key-match', args);
+    expect(findings).toHaveLength(1);
+    expect(Object.keys(findings[0]!.evidence as object).sort()).toEqual(['keyType', 'leafKeyType', 'leafSerial', 'leafSpiffeId']);
+    expect(findings[0]!.evidence).toMatchObject({ leafKeyType: expect.any(String), keyType: expect.any(String), leafSerial: expect.stringMatching(/^[0-9A-F]+$/) });
+  });
+
+  it('CERT_EXPIRED and CERT_NOT_ROTATED give the fingerprint, --now, the leaf and when it began', async () => {
+    const expired = await run('certs.validity', ['--certs-dir', FOO, '--mesh-root', join(SAMPLES, 'root-cert.pem'), '--now', '2034-01-01T00:00:00Z']);
+    expect(expired.findings.map((f) => [f.code, f.evidence])).toEqual([['CERT_EXPIRED', expect.objectContaining({ fingerprint256: '13:EE:84:DE:BC:C7:F3:4D:97:4A:F2:28:77:89:D8:3D:1A:CC:E7:81:7A:CB:BD:BF:72:44:16:84:EF:EA:AE:9D', now: '2034-01-01T00:00:00.000Z' })]]);
+    const old = await run('certs.validity', ['--certs-dir', FOO, '--mesh-root', join(SAMPLES, 'root-cert.pem'), '--now', '2031-01-01T00:00:00Z']);
+    expect(old.findings.map((f) => [f.code, f.evidence])).toEqual([['CERT_NOT_ROTATED', expect.objectContaining({
+      notBefore: '2023-02-02T18:20:57.000Z', now: '2031-01-01T00:00:00.000Z', leaf: 'spiffe://trust-domain-foo/ns/foo/sa/foo',
+    })]]);
+  });
+
+  it('certs.validity judges a set without root-cert.pem by its chain alone', async () => {
+    const leaf = mint.workload('carry-leaf', root, { keyType: 'p256', days: 1 });
+    const set = mint.certsDir('carry-no-root', { chain: [leaf], key: leaf.keyPem, meshRoot: [root] });
+    const now = new Date(Date.parse(leaf.x509.validFrom) + 3 * 86_400_000).toISOString();
+    const { status, findings } = await run('certs.validity', ['--certs-dir', set.dir, '--mesh-root', set.meshRoot, '--now', now]);
+    expect(status).toBe('fail');
+    expect(findings.map((f) => `${f.code} ${f.file}`)).toEqual(['CERT_EXPIRED cert-chain.pem']);
+  });
+});
+
+describe('certs.parse: the subject of a mesh root bundle that does not parse', () => {
+  it('a file whose path holds "ConfigMap ns/name" is still the file, not a ConfigMap', async () => {
+    for (const path of [join(tmp, 'saved ConfigMap istio-system', 'istio-ca-root-cert'), join(tmp, 'ConfigMap istio-system', 'istio-ca-root-cert old')]) {
+      mkdirSync(join(path, '..'), { recursive: true });
+      writeFileSync(path, 'not a certificate\n');
+      const summary = await runDoctor(parseDoctorArgs(['--offline', '--certs-dir', FOO, '--mesh-root', path, '--now', NOW, '--only', 'certs.parse']));
+      expect(summary.findings.filter((f) => f.code === 'CERT_PARSE_ERROR').map((f) => f.subject)).toEqual([{ kind: 'MeshRoot', path }]);
+    }
   });
 });

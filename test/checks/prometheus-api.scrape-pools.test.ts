@@ -42,12 +42,13 @@ describe('a job of the loaded configuration without targets', () => {
     for (const [i, m] of others.entries()) store.locations.set(m, { file: 'others.yaml', line: i + 1 });
     const found = await missing([view({
       activeTargets: [up('kubernetes-pods')],
-      jobs: [job('kubernetes-pods'), job('kubernetes-nodes', {}), job('serviceMonitor/apps/web/0'), job('serviceMonitor/apps/gone/0')],
+      jobs: [job('kubernetes-pods'), job('kubernetes-nodes', {}), job('serviceMonitor/apps/web/0'), job('serviceMonitor/apps/gone/0'), job('podMonitor/apps/web/0')],
     })], { serviceMonitors: () => [others[1]!, others[2]!, web], podMonitors: () => [others[0]!] }, store);
     expect(found.map((f) => [f.evidence.job, f.subject])).toEqual([
       ['kubernetes-nodes', { kind: 'ScrapeJob', name: 'kubernetes-nodes' }],
       ['serviceMonitor/apps/web/0', { kind: 'ServiceMonitor', namespace: 'apps', name: 'web', file: 'monitors.yaml', line: 12 }],
       ['serviceMonitor/apps/gone/0', { kind: 'ServiceMonitor', namespace: 'apps', name: 'gone' }],
+      ['podMonitor/apps/web/0', { kind: 'PodMonitor', namespace: 'apps', name: 'web', file: 'others.yaml', line: 1 }],
     ]);
     expect(found[0]!.message).toBe('job kubernetes-nodes has no targets in Prometheus: no scrape pool and nothing discovered: either the pool failed to build (a TLS file missing when it was built; Prometheus logs "error creating new scrape pool") or service discovery found nothing');
     expect(found[0]!.evidence).toEqual({

@@ -65,4 +65,25 @@ describe('podMetadata traced to the running pod', () => {
       { subject: 'PrometheusAgent/k8s', keys: ['sidecar.istio.io/userVolumeMount'], layer: 'PrometheusAgent', lostAt: undefined },
     ]);
   });
+
+  it('a resource without podMetadata asks nothing of its pod', async () => {
+    expect(await findings([{ kind: 'PrometheusAgent', object: agent() }, { kind: 'StatefulSet', object: statefulSet(), podMetadata: { labels: {} } }])).toEqual([]);
+  });
+
+  it('without its StatefulSet among the inputs, the loss is traced straight to the pod', async () => {
+    const asked = { annotations: { 'sidecar.istio.io/userVolumeMount': '[]' } };
+    expect(await findings([{ kind: 'PrometheusAgent', object: agent(), podMetadata: asked }])).toEqual([
+      { subject: 'Pod/prom-agent-k8s-0', keys: ['sidecar.istio.io/userVolumeMount'], layer: 'PrometheusAgent', lostAt: 'pod' },
+    ]);
+  });
+
+  it('no running pod, no trace: the layers end at the StatefulSet', async () => {
+    const pp: PrometheusPod = {
+      subject: POD, namespace: 'monitoring', pod: POD, admitted: false, prometheusContainer: 'prometheus',
+      layers: [{ kind: 'PrometheusAgent', object: agent(), podMetadata: { annotations: { 'sidecar.istio.io/userVolumeMount': '[]' } } }, { kind: 'StatefulSet', object: statefulSet(), podMetadata: { labels: {} } }],
+    };
+    const run = await runChecks(prometheusChecks, new ResourceStore({ prometheusPods: () => [pp], namespaces: () => [] }), RUN);
+    expect(run.checks.filter((c) => c.status === 'crash')).toEqual([]);
+    expect(run.findings).toEqual([]);
+  });
 });

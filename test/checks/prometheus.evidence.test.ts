@@ -22,4 +22,27 @@ describe('evidence', () => {
       { code: 'CERTS_VOLUME_MISSING', evidence: { volume: 'istio-certs', onlyInUserVolume: true, declaredOnlyIn: 'sidecar.istio.io/userVolume' } },
     ]);
   });
+
+  it('AMBIENT_NAMESPACE: whether the pod itself or its namespace carries istio.io/dataplane-mode=ambient', async () => {
+    expect(await evidenceOf('prometheus.ambient', 'fail-ambient-pod-label.yaml')).toEqual([{ code: 'AMBIENT_NAMESPACE', evidence: { namespace: 'monitoring', labelledOn: 'Pod' } }]);
+    expect(await evidenceOf('prometheus.ambient', 'fail-ambient-namespace.yaml')).toEqual([{ code: 'AMBIENT_NAMESPACE', evidence: { namespace: 'monitoring', labelledOn: 'Namespace' } }]);
+  });
+
+  it('USER_VOLUME_MOUNT_READONLY: the read-only mount declared on a hand-written istio-proxy, or by the annotation', async () => {
+    expect(await evidenceOf('prometheus.user-volume-mount', 'fail-hand-written-sidecar-read-only.yaml')).toEqual([
+      { code: 'USER_VOLUME_MOUNT_READONLY', evidence: { volume: 'istio-certs', mountPath: '/etc/istio-certs/', declaredIn: 'istio-proxy' } },
+    ]);
+    expect(await evidenceOf('prometheus.user-volume-mount', 'fail-annotation-read-only.yaml')).toEqual([
+      { code: 'USER_VOLUME_MOUNT_READONLY', evidence: { volume: 'istio-certs', mountPath: '/etc/istio-output-certs', declaredIn: 'annotation' } },
+    ]);
+  });
+
+  it('SCRAPE_CONFIG_INVALID: each error points at its own line of the file, not at the configuration', async () => {
+    const file = new URL('./prometheus.scrape-config/fail-unknown-field-and-bad-regex.yaml', import.meta.url).pathname;
+    const summary = await runDoctor(parseDoctorArgs(['-f', file, '--only', 'prometheus.scrape-config']));
+    expect(summary.findings.map((f) => ({ line: f.subject.line, evidenceLine: f.evidence.line }))).toEqual([
+      { line: 10, evidenceLine: 10 },
+      { line: 14, evidenceLine: 14 },
+    ]);
+  });
 });

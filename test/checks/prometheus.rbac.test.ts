@@ -18,3 +18,17 @@ describe('prometheus.rbac findings', () => {
     expect(finding!.evidence.monitors).toEqual(['ServiceMonitor monitoring/app']);
   });
 });
+
+describe('prometheus.rbac where one monitor watches every namespace', () => {
+  it('reports the cluster-wide grant once, and a namespace only for the monitor kinds the cluster-wide watch does not cover', async () => {
+    const summary = await runDoctor(parseDoctorArgs(['-f', fixture('fail-everywhere-and-one-namespace.yaml'), '--only', 'prometheus.rbac']));
+    const found = summary.findings.filter((f) => f.code === 'PROMETHEUS_RBAC_MISSING').map((f) => ({ message: f.message, monitors: f.evidence.monitors }));
+    expect(found).toEqual([
+      {
+        message: 'service account monitoring/prometheus may not watch services, watch endpoints or endpointslices, watch pods in all namespaces',
+        monitors: ['ServiceMonitor monitoring/app'],
+      },
+      { message: 'service account monitoring/prometheus may not watch pods in namespace batch', monitors: ['PodMonitor batch/jobs'] },
+    ]);
+  });
+});
