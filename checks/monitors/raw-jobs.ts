@@ -37,6 +37,8 @@ export interface ResolvedRawJob {
   namespaces: string[] | 'all';
   /** discovery this model cannot follow: other SD mechanisms, static targets, node/ingress roles, another API server */
   opaque: boolean;
+  /** how many targets Kubernetes discovery gave the relabelling */
+  discovered: number;
 }
 
 /** Raw jobs, or none when no raw configuration could be read (monitor checks still run). */
@@ -52,11 +54,14 @@ export function resolveRawJob(entry: ScrapeJobEntry, services: readonly Service[
   const ownNamespace = entry.scraper?.namespace;
   const targets: RawJobTarget[] = [];
   const seen = new Set<string>();
+  let discoveredCount = 0;
   const scopes = job.kubernetesSd.map((sd) => sdNamespaces(sd, ownNamespace));
   const inventory = { workloads: workloads ?? [], services: services ?? [], namespaces };
   for (const sd of job.kubernetesSd) {
     if (sd.apiServer) continue;
-    for (const discovered of discoverKubernetes(sd, ownNamespace, inventory)) {
+    const found = discoverKubernetes(sd, ownNamespace, inventory);
+    discoveredCount += found.length;
+    for (const discovered of found) {
       const result = populateTarget(discovered.labels, { jobName: job.name, scheme: job.scheme, metricsPath: job.metricsPath, scrapeInterval: job.scrapeInterval, scrapeTimeout: job.scrapeTimeout, params: job.params }, job.relabelConfigs);
       if ('dropped' in result || 'error' in result) continue;
       const key = JSON.stringify(result.publicLabels) + result.address;
@@ -89,6 +94,7 @@ export function resolveRawJob(entry: ScrapeJobEntry, services: readonly Service[
     entry, label: `job "${job.name}"`, targets, schemes,
     namespaces: scopes.includes('all') ? 'all' : [...new Set(scopes.flat())],
     opaque: job.otherSd.length > 0 || job.staticTargets.length > 0 || job.kubernetesSd.some((sd) => sd.apiServer || sd.role === 'node' || sd.role === 'ingress'),
+    discovered: discoveredCount,
   };
 }
 
