@@ -26,6 +26,17 @@ describe('monitors.port-protocol findings', () => {
     ]);
   });
 
+  it('reports each port once per monitor, endpoint or job, however many replicas lead to it', async () => {
+    expect(await findings('fail-repeated-ports.yaml')).toEqual([
+      'MONITOR_MERGED_METRICS_PORT ServiceMonitor/bookinfo/productpage: endpoints[0] uses https toward port 15020 of Service bookinfo/productpage',
+      'MONITOR_MERGED_METRICS_PORT ServiceMonitor/bookinfo/productpage: endpoints[1] uses https toward port 15020 of Service bookinfo/productpage',
+      'MONITOR_PORT_PROTOCOL PodMonitor/bookinfo/reviews: podMetricsEndpoints[0] scrapes port "tcp-admin" of Service bookinfo/reviews',
+      'MONITOR_PORT_PROTOCOL PodMonitor/bookinfo/reviews: podMetricsEndpoints[0] scrapes port "tcp-metrics" of Service bookinfo/reviews',
+      'MONITOR_PORT_PROTOCOL ScrapeJob//reviews-endpoints: job "reviews-endpoints" scrapes port "tcp-admin" of Service bookinfo/reviews',
+      'MONITOR_PORT_PROTOCOL ScrapeJob//reviews-endpoints: job "reviews-endpoints" scrapes port "tcp-metrics" of Service bookinfo/reviews',
+    ]);
+  });
+
   it('reports a PodMonitor port once, by its Service port when one declares it', async () => {
     expect(await findings('fail-pod-monitor-ports.yaml')).toEqual([
       'MONITOR_PORT_PROTOCOL PodMonitor/bookinfo/details: podMetricsEndpoints[0] scrapes port 9080 of Service bookinfo/details',
