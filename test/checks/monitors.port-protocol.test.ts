@@ -37,6 +37,12 @@ describe('monitors.port-protocol findings', () => {
     ]);
   });
 
+  it('judges a raw job\'s target only where it has a port, and describes a Service port by name, number, or as unnamed', async () => {
+    expect(await findings('fail-portless-service-ports.yaml')).toEqual([
+      'MONITOR_PORT_PROTOCOL ScrapeJob//ratings-service: job "ratings-service" scrapes port (unnamed) of Service bookinfo/ratings',
+    ]);
+  });
+
   it('reports a PodMonitor port once, by its Service port when one declares it', async () => {
     expect(await findings('fail-pod-monitor-ports.yaml')).toEqual([
       'MONITOR_PORT_PROTOCOL PodMonitor/bookinfo/details: podMetricsEndpoints[0] scrapes port 9080 of Service bookinfo/details',
