@@ -43,6 +43,13 @@ describe('monitors.port-protocol findings', () => {
     ]);
   });
 
+  it('judges a ServiceMonitor port by the pod port its Service port targets: 15020 is the merged-metrics port only where the scrape lands', async () => {
+    expect(await findings('fail-service-port-15020.yaml')).toEqual([
+      'MONITOR_MERGED_METRICS_PORT ServiceMonitor/bookinfo/details: endpoints[0] uses https toward port 15020 of Service bookinfo/details',
+      'MONITOR_PORT_PROTOCOL ServiceMonitor/bookinfo/ratings: endpoints[0] scrapes port "tcp-metrics" of Service bookinfo/ratings',
+    ]);
+  });
+
   it('reports a PodMonitor port once, by its Service port when one declares it', async () => {
     expect(await findings('fail-pod-monitor-ports.yaml')).toEqual([
       'MONITOR_PORT_PROTOCOL PodMonitor/bookinfo/details: podMetricsEndpoints[0] scrapes port 9080 of Service bookinfo/details',
