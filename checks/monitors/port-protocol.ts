@@ -52,7 +52,8 @@ export default defineCheck({
 
       for (const { endpoint, service, servicePort } of resolved.servicePorts) {
         if (!httpsEndpoints.has(endpoint.path)) continue;
-        if (servicePort.port === MERGED_METRICS_PORT || servicePort.targetPort === MERGED_METRICS_PORT) merged(endpoint.path, service);
+        // the scrape lands on the pod port the Service port targets (its own number when it names none)
+        if ((servicePort.targetPort ?? servicePort.port) === MERGED_METRICS_PORT) merged(endpoint.path, service);
         else if (endpoint.endpoint.enableHttp2 !== false && !isIstioHttpPort(servicePort)) protocol(endpoint.path, describePort(servicePort), label(service));
       }
       for (const target of resolved.targets) {

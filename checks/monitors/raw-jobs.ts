@@ -7,10 +7,10 @@
 import type { CheckContext } from '../../src/core/check.js';
 import type { TargetWorkload } from '../../src/model/inventory.js';
 import type { KubeObject, Service, ServicePort } from '../../src/model/k8s.js';
-import { nameOf } from '../../src/model/k8s.js';
+import { nameOf, namespaceOf } from '../../src/model/k8s.js';
 import { discoverKubernetes, resolveTargetPort, sdNamespaces } from '../../src/model/kubernetes-sd.js';
 import { sidecarVerdict } from '../../src/model/mtls.js';
-import { populateTarget, portOfAddress } from '../../src/model/relabel.js';
+import { populateTarget, portOfAddress, splitHostPort } from '../../src/model/relabel.js';
 import type { ScrapeTls } from '../../src/model/scrape-config.js';
 import type { ScrapeJobEntry } from '../../src/sources/raw-scrape-configs.js';
 import { exposingServicePort, workloadsOfService } from './scrape-targets.js';
@@ -37,6 +37,8 @@ export interface ResolvedRawJob {
   namespaces: string[] | 'all';
   /** discovery this model cannot follow: other SD mechanisms, static targets, node/ingress roles, another API server */
   opaque: boolean;
+  /** how many targets Kubernetes discovery gave the relabelling */
+  discovered: number;
 }
 
 /** Raw jobs, or none when no raw configuration could be read (monitor checks still run). */
@@ -52,25 +54,27 @@ export function resolveRawJob(entry: ScrapeJobEntry, services: readonly Service[
   const ownNamespace = entry.scraper?.namespace;
   const targets: RawJobTarget[] = [];
   const seen = new Set<string>();
+  let discoveredCount = 0;
   const scopes = job.kubernetesSd.map((sd) => sdNamespaces(sd, ownNamespace));
   const inventory = { workloads: workloads ?? [], services: services ?? [], namespaces };
   for (const sd of job.kubernetesSd) {
     if (sd.apiServer) continue;
-    for (const discovered of discoverKubernetes(sd, ownNamespace, inventory)) {
+    const found = discoverKubernetes(sd, ownNamespace, inventory);
+    discoveredCount += found.length;
+    for (const discovered of found) {
       const result = populateTarget(discovered.labels, { jobName: job.name, scheme: job.scheme, metricsPath: job.metricsPath, scrapeInterval: job.scrapeInterval, scrapeTimeout: job.scrapeTimeout, params: job.params }, job.relabelConfigs);
       if ('dropped' in result || 'error' in result) continue;
       const key = JSON.stringify(result.publicLabels) + result.address;
       if (seen.has(key)) continue;
       seen.add(key);
       const port = portOfAddress(result.address);
-      const target: RawJobTarget = { scheme: asScheme(result.scheme), address: result.address, metricsPath: result.metricsPath, ...(port !== undefined ? { port } : {}) };
-      const host = result.address.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-      if (discovered.workload && discovered.podIp === host) {
+      const target: RawJobTarget = { scheme: asScheme(result.scheme), address: result.address, metricsPath: result.metricsPath, port };
+      // a port means the address splits into host and port
+      if (discovered.workload && port !== undefined && splitHostPort(result.address)!.host === discovered.podIp) {
         target.workload = discovered.workload;
-        const exposing = port === undefined ? undefined : discovered.servicePort && resolveTargetPort(discovered.workload.template, discovered.servicePort) === port
+        Object.assign(target, discovered.servicePort && resolveTargetPort(discovered.workload.template, discovered.servicePort) === port
           ? { service: discovered.service!, servicePort: discovered.servicePort }
-          : exposingServicePort(discovered.workload, port, services ?? []);
-        if (exposing) Object.assign(target, exposing);
+          : exposingServicePort(discovered.workload, port, services ?? []));
       } else if (discovered.service && discovered.labels.__address__ === result.address) {
         // role service, address untouched: the scrape reaches the Service's pods through its port
         // (still one target, toward the Service, when none of its pods is among the inputs)
@@ -86,16 +90,16 @@ export function resolveRawJob(entry: ScrapeJobEntry, services: readonly Service[
   }
   const schemes = new Set(targets.map((t) => t.scheme));
   if (!schemes.size) schemes.add(asScheme(job.scheme));
-  const all = scopes.some((s) => s === 'all');
   return {
     entry, label: `job "${job.name}"`, targets, schemes,
-    namespaces: all ? 'all' : [...new Set(scopes.flatMap((s) => (s === 'all' ? [] : s)))],
+    namespaces: scopes.includes('all') ? 'all' : [...new Set(scopes.flat())],
     opaque: job.otherSd.length > 0 || job.staticTargets.length > 0 || job.kubernetesSd.some((sd) => sd.apiServer || sd.role === 'node' || sd.role === 'ingress'),
+    discovered: discoveredCount,
   };
 }
 
 const byIdentity = <T extends { object?: KubeObject } | KubeObject>(items: T[], key: (t: T) => KubeObject): T[] =>
-  [...new Map(items.map((t) => [`${key(t).kind}/${key(t).metadata?.namespace}/${nameOf(key(t))}`, t])).values()];
+  [...new Map(items.map((t) => [`${key(t).kind}/${namespaceOf(key(t))}/${nameOf(key(t))}`, t])).values()];
 
 /** Every raw job resolved over what the check may read (live, with the pods and Services the jobs watch). */
 export async function resolveRawJobs(ctx: CheckContext): Promise<ResolvedRawJob[]> {

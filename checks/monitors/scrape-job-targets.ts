@@ -1,7 +1,6 @@
 import { defineCheck } from '../../src/core/check.js';
 import { Unavailable } from '../../src/core/resources.js';
 import { nameOf, namespaceOf } from '../../src/model/k8s.js';
-import { discoverKubernetes } from '../../src/model/kubernetes-sd.js';
 import { rawJobTarget, resolveRawJobs } from './raw-jobs.js';
 
 /**
@@ -19,9 +18,9 @@ export default defineCheck({
   uses: ['services', 'workloads', 'namespaces', 'rawJobTargets'],
   async run(ctx) {
     const objects = await ctx.get('objects');
-    const known = new Set(objects.flatMap((o) => (o.kind === 'Namespace' ? [nameOf(o)] : o.kind ? [namespaceOf(o)] : [])));
-    const [services, workloads, namespaces] = await Promise.all([ctx.tryGet('services'), ctx.tryGet('workloads'), ctx.tryGet('namespaces')]);
-    let judged = 0;
+    // the namespaces of the inputs' objects (a prometheus.yml document has no kind and no namespace)
+    const known = new Set(objects.filter((o) => o.kind).map((o) => (o.kind === 'Namespace' ? nameOf(o) : namespaceOf(o))));
+    let judged = false;
     const reasons = new Set<string>();
     for (const job of await resolveRawJobs(ctx)) {
       if (job.opaque || !job.entry.job.kubernetesSd.length) continue;
@@ -34,11 +33,9 @@ export default defineCheck({
         reasons.add(`namespace ${unknown.join(', ')} is not among the inputs`);
         continue;
       }
-      judged++;
+      judged = true;
       if (job.targets.length) continue;
-      const inventory = { workloads: workloads ?? [], services: services ?? [], namespaces };
-      const discovered = job.entry.job.kubernetesSd.reduce((n, sd) => n + discoverKubernetes(sd, job.entry.scraper?.namespace, inventory).length, 0);
-      ctx.report('SCRAPE_JOB_NO_TARGETS', { job: job.entry.job.name, namespaces: job.namespaces, discovered }, rawJobTarget(job));
+      ctx.report('SCRAPE_JOB_NO_TARGETS', { job: job.entry.job.name, namespaces: job.namespaces, discovered: job.discovered }, rawJobTarget(job));
     }
     if (!judged && reasons.size) throw new Unavailable([...reasons].join('; '));
   },

@@ -265,7 +265,8 @@ export interface RelabelledTarget {
   publicLabels: Labels;
 }
 
-function splitHostPort(address: string): { host: string; port: string } | undefined {
+/** An address's host (an IPv6 one without its brackets) and port, or undefined when it does not split. */
+export function splitHostPort(address: string): { host: string; port: string } | undefined {
   const bracket = /^\[([^\]]*)\]:(\d*)$/.exec(address);
   if (bracket) return { host: bracket[1]!, port: bracket[2]! };
   const cut = address.lastIndexOf(':');

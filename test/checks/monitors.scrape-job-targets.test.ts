@@ -39,8 +39,27 @@ describe('monitors.scrape-job-targets when the manifests cannot judge', () => {
     const { check, findings } = await run(everyNamespace + payments);
     expect(findings).toEqual([]);
     expect(check.status).toBe('skip');
-    expect(check.skipReason).toContain('a job that discovers in every namespace is judged live only');
-    expect(check.skipReason).toContain('namespace payments, billing is not among the inputs');
+    expect(check.skipReason).toBe('a job that discovers in every namespace is judged live only; namespace payments, billing is not among the inputs');
+  });
+
+  it('does not take the configuration document itself (no kind, no namespace) for an object of namespace default', async () => {
+    const { check, findings } = await run(`- job_name: default
+  kubernetes_sd_configs: [{role: endpoints, namespaces: {names: [default]}}]
+`);
+    expect(findings).toEqual([]);
+    expect(check.skipReason).toBe('namespace default is not among the inputs');
+  });
+
+  it('judges a namespace that the inputs hold as a Namespace object only, and names what discovery found', async () => {
+    const { findings } = await run(`- job_name: payments
+  kubernetes_sd_configs: [{role: endpoints, namespaces: {names: [payments]}}]
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: payments}
+`);
+    expect(findings.map((f) => `${f.code} ${f.subject.kind}/${f.subject.name}`)).toEqual(['SCRAPE_JOB_NO_TARGETS ScrapeJob/payments']);
+    expect(findings[0]!.message).toBe('scrape job "payments" keeps no target in payments: its Kubernetes discovery finds nothing');
   });
 
   it('passes, not skips, once one job was judged and kept its targets', async () => {
