@@ -51,27 +51,10 @@ describe('monitors.tls-paths: a target allocator hands paths to a collector that
 });
 
 describe('monitors.tls-paths on live collector pods', () => {
-  const [collector, orders] = parseAllDocuments(`
-apiVersion: opentelemetry.io/v1beta1
-kind: OpenTelemetryCollector
-metadata: { name: otel, namespace: monitoring, uid: u1 }
-spec:
-  mode: statefulset
-  volumes: [{ name: prom-certs, secret: { secretName: prometheus-istio-certs } }]
-  volumeMounts: [{ name: prom-certs, mountPath: /etc/prom-certs, readOnly: true }]
-  targetAllocator: { enabled: true, prometheusCR: { enabled: true, serviceMonitorSelector: { matchLabels: { team: shop } } } }
-  config: { receivers: { prometheus: { config: { scrape_configs: [] } } }, exporters: { debug: {} }, service: { pipelines: { metrics: { receivers: [prometheus], exporters: [debug] } } } }
----
-apiVersion: monitoring.coreos.com/v1
-kind: ServiceMonitor
-metadata: { name: orders, namespace: shop, uid: u2, labels: { team: shop } }
-spec:
-  selector: { matchLabels: { app: orders } }
-  endpoints:
-  - port: http-metrics
-    scheme: https
-    tlsConfig: { caFile: /etc/prom-certs/root-cert.pem, certFile: /etc/prom-certs/cert-chain.pem, keyFile: /etc/prom-certs/key.pem, insecureSkipVerify: true }
-`).map((d) => d.toJS()) as [KubeObject, Monitor];
+  // The collector mounts a Secret at /etc/prom-certs (and another elsewhere); orders' https endpoint reads its files there.
+  const mounted = parseAllDocuments(readFileSync(new URL('./monitors.tls-paths/pass-otel-allocator-secret-mount.yaml', import.meta.url), 'utf8')).map((d) => d.toJS() as KubeObject);
+  const collector = mounted.find((o) => o.kind === 'OpenTelemetryCollector')!;
+  const orders = mounted.find((o) => o.kind === 'ServiceMonitor' && o.metadata?.name === 'orders') as Monitor;
 
   /** The collector's running pod, as the cluster source pairs it with the resource (src/sources/cluster/scrapers.ts). */
   const findings = async (containers: string) => {
