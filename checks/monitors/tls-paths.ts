@@ -57,8 +57,9 @@ export default defineCheck({
       if (!mount || !job.schemes.has('https') || !usesMeshTls(job, namespaces)) continue;
       for (const field of Object.keys(EXPECTED_FILE) as FileField[]) {
         const path = job.entry.job.tls?.[field];
-        const problem = typeof path === 'string' && path ? problemOf(path, field, mount.mountPath) : undefined;
-        if (problem && path) ctx.report('MONITOR_TLS_PATH_UNMOUNTED', {
+        if (!path) continue;
+        const problem = problemOf(path, field, mount.mountPath);
+        if (problem) ctx.report('MONITOR_TLS_PATH_UNMOUNTED', {
           field: job.entry.tlsOrigin !== undefined ? `${job.entry.tlsOrigin}.${field}` : `${job.label} tls_config.${RAW_FIELDS[field]}`, path, mountPath: mount.mountPath, problem,
           expected: `${normaliseDir(mount.mountPath)}/${EXPECTED_FILE[field]}`,
         }, rawJobTarget(job));
@@ -74,7 +75,7 @@ export default defineCheck({
           if (ep.scheme !== 'https') continue;
           for (const field of Object.keys(EXPECTED_FILE) as FileField[]) {
             const path = ep.tls?.[field];
-            if (typeof path !== 'string' || !path) continue;
+            if (!path) continue;
             const at = `${ep.path}.tlsConfig.${field}`;
             const scraper = pod.scraper ? describeScraper(pod.scraper) : undefined;
             // The allocator's case: the job (and its paths) reach a collector pod that mounts nothing there.
@@ -99,7 +100,7 @@ export default defineCheck({
           if (ep.scheme !== 'https') continue;
           for (const field of Object.keys(EXPECTED_FILE) as FileField[]) {
             const path = ep.tls?.[field];
-            if (typeof path !== 'string' || !path) continue;
+            if (!path) continue;
             const problem = problemOf(path, field, mount.mountPath);
             const at = origin(ep, field, path);
             if (problem && first(`${at} ${path} ${mount.mountPath}`)) {
