@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import { defineCheck } from '../../src/core/check.js';
 import type { CodeArgs } from '../../src/core/codes.js';
 import { normaliseDir, OUTPUT_FILES, prometheusCertsMount } from '../../src/model/istio.js';
@@ -10,6 +11,9 @@ import { rawJobTarget, resolveRawJobs, usesMeshTls } from './raw-jobs.js';
 /** Which file of the sidecar's each TLS field must name. */
 const EXPECTED_FILE = { caFile: 'root-cert.pem', certFile: 'cert-chain.pem', keyFile: 'key.pem' } as const;
 type FileField = keyof typeof EXPECTED_FILE;
+
+/** The path a TLS field should hold: the sidecar's file in the folder the scraper mounts (`/` included). */
+const expectedPath = (mountPath: string, field: FileField) => posix.join(normaliseDir(mountPath), EXPECTED_FILE[field]);
 
 function splitPath(path: string): { dir: string; base: string } {
   const normalised = normaliseDir(path);
@@ -61,7 +65,7 @@ export default defineCheck({
         const problem = problemOf(path, field, mount.mountPath);
         if (problem) ctx.report('MONITOR_TLS_PATH_UNMOUNTED', {
           field: job.entry.tlsOrigin !== undefined ? `${job.entry.tlsOrigin}.${field}` : `${job.label} tls_config.${RAW_FIELDS[field]}`, path, mountPath: mount.mountPath, problem,
-          expected: `${normaliseDir(mount.mountPath)}/${EXPECTED_FILE[field]}`,
+          expected: expectedPath(mount.mountPath, field),
         }, rawJobTarget(job));
       }
     }
@@ -83,7 +87,7 @@ export default defineCheck({
             const mountPath = mount?.mountPath ?? normaliseDir(splitPath(path).dir);
             if (problem && first(`${at} ${path} ${mountPath} ${scraper}`)) {
               ctx.report('MONITOR_TLS_PATH_UNMOUNTED', {
-                field: at, path, mountPath, problem, expected: `${normaliseDir(mountPath)}/${EXPECTED_FILE[field]}`, ...(scraper ? { scraper } : {}),
+                field: at, path, mountPath, problem, expected: expectedPath(mountPath, field), ...(scraper ? { scraper } : {}),
               }, { subject: ctx.subjectOf(monitor) });
             }
           }
@@ -106,7 +110,7 @@ export default defineCheck({
             if (problem && first(`${at} ${path} ${mount.mountPath}`)) {
               ctx.report('MONITOR_TLS_PATH_UNMOUNTED', {
                 field: at, path, mountPath: mount.mountPath, problem,
-                expected: `${normaliseDir(mount.mountPath)}/${EXPECTED_FILE[field]}`,
+                expected: expectedPath(mount.mountPath, field),
               }, { subject: ctx.subjectOf(monitor) });
             }
           }

@@ -45,8 +45,8 @@ describe('monitors.tls-paths: a target allocator hands paths to a collector that
     const atRoot = unmounted.replace('caFile: /etc/prom-certs/root-cert.pem', 'caFile: /root-cert.pem');
     expect(atRoot).toContain('caFile: /root-cert.pem');
     const found = await offline('at-root.yaml', atRoot);
-    expect(found.filter((f) => f.evidence.field === 'endpoints[0].tlsConfig.caFile').map((f) => [f.evidence.path, f.evidence.mountPath, f.evidence.problem]))
-      .toEqual([['/root-cert.pem', '/', 'not-mounted']]);
+    expect(found.filter((f) => f.evidence.field === 'endpoints[0].tlsConfig.caFile').map((f) => [f.evidence.path, f.evidence.mountPath, f.evidence.problem, f.evidence.expected]))
+      .toEqual([['/root-cert.pem', '/', 'not-mounted', '/root-cert.pem']]);
   });
 });
 
