@@ -6,18 +6,23 @@
  *
  * Made inside a test, the folder is removed when that test finishes; made while the tests are
  * collected (at the top of a file or in a describe block), after the tests of that file or block.
- * Not from a beforeAll/beforeEach hook (no test and no collection then): make it while collecting.
+ * Not from a beforeAll/beforeEach hook: a removal registered then would never run, so tempDir
+ * refuses; make the folder while collecting instead.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, onTestFinished } from 'vitest';
-import { getCurrentTest } from 'vitest/suite';
+import { getCurrentSuite, getCurrentTest } from 'vitest/suite';
 
 export function tempDir(prefix: string): string {
+  const inTest = Boolean(getCurrentTest());
+  // the file has a result once its tests run: before that, its tests are being collected
+  const collecting = !inTest && getCurrentSuite().file?.result === undefined;
+  if (!inTest && !collecting) throw new Error(`tempDir(${JSON.stringify(prefix)}) in a hook: make it in a test or while the tests are collected`);
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const remove = () => rmSync(dir, { recursive: true, force: true });
-  if (getCurrentTest()) onTestFinished(remove);
+  if (inTest) onTestFinished(remove);
   else afterAll(remove);
   return dir;
 }
