@@ -84,8 +84,12 @@ describe('a scratch folder is removed however the process exits', () => {
     expect({ code: run.code, signal: run.signal, left: run.left }).toEqual({ code: null, signal: 'SIGTERM', left: [] });
   });
 
-  it("SIGTERM with the program's own handler that exits: that handler decides, and the folder is removed", async () => {
-    const run = await child(`${MAKE}\nprocess.on('SIGTERM', () => { console.log('own handler'); process.exit(7); });\nsetInterval(() => {}, 1000);`, { signalWhen: /made/ });
+  it.each([
+    ['on, after the folder', `${MAKE}\nprocess.on('SIGTERM', () => { console.log('own handler'); process.exit(7); });`],
+    // as serve does: a once handler, there before the folder, that winds down before it exits
+    ['once, before the folder', `process.once('SIGTERM', () => { console.log('own handler'); setTimeout(() => process.exit(7), 50); });\n${MAKE}`],
+  ])("SIGTERM with the program's own handler (%s): that handler decides, and the folder is removed", async (_how, body) => {
+    const run = await child(`${body}\nsetInterval(() => {}, 1000);`, { signalWhen: /made/ });
     expect(run.stdout).toContain('own handler');
     expect({ code: run.code, signal: run.signal, left: run.left }).toEqual({ code: 7, signal: null, left: [] });
   });

@@ -37,7 +37,8 @@ function removeAll(): void {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
-  // Another handler decides what this signal means (and exits through 'exit' if it wants to).
+  // Another handler decides what this signal means (and exits through 'exit' if it wants to). This
+  // listener runs first (prepended), so a `once` handler is still counted: it removes itself when called.
   if (process.listenerCount(signal) > 1) return;
   removeAll();
   detach();
@@ -46,7 +47,7 @@ function onSignal(signal: NodeJS.Signals): void {
 
 function attach(): void {
   process.on('exit', removeAll);
-  for (const signal of SIGNALS) process.on(signal, onSignal);
+  for (const signal of SIGNALS) process.prependListener(signal, onSignal);
 }
 
 function detach(): void {
