@@ -3,16 +3,17 @@
  * it (CONTRACT.md), for cases the per-check fixtures do not cover: flags given twice, paths of the
  * wrong kind, realistic set-ups.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Mint } from './certs-mint.js';
 import { runCli } from './helpers/cli.js';
 import { SEED } from './helpers/fixtures.js';
+import { tempDir } from './helpers/tmp.js';
 
 const SAMPLE_CERTS = new URL('./checks/certs.key-match/pass-samples-foo/certs/', import.meta.url).pathname;
-const tmp = () => mkdtempSync(join(tmpdir(), 'asm-prom-acceptance-'));
+const tmp = () => tempDir('asm-prom-acceptance-');
 
 describe('a single-valued flag given twice: the last one wins, as with kubectl', () => {
   it.each([

@@ -5,9 +5,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from './helpers/tmp.js';
 
 export type KeyType = 'rsa' | 'p256' | 'p384';
 
@@ -31,7 +31,8 @@ const CA_EXTENSIONS = 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyC
 const openssl = (args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
 
 export class Mint {
-  readonly dir = mkdtempSync(join(tmpdir(), 'asm-prom-mint-'));
+  /** removed after the test, or the file or describe block, that made the Mint (helpers/tmp.ts) */
+  readonly dir = tempDir('asm-prom-mint-');
   private serial = 1;
 
   private key(name: string, keyType: KeyType): string {

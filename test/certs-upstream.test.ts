@@ -1,11 +1,11 @@
 /** Istio's own certificate sets, with their own root as the mesh root, give no error finding. */
-import { mkdtempSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDoctorArgs } from '../src/cli/parse.js';
 import { runDoctor } from '../src/index.js';
 import { upstream } from './helpers/fixtures.js';
+import { tempDir } from './helpers/tmp.js';
 
 const ISTIO = upstream('istio');
 const TESTDATA = ['default', 'dns', 'mountedcerts-client', 'mountedcerts-server', 'pilot'].map((name) => ({
@@ -14,7 +14,7 @@ const TESTDATA = ['default', 'dns', 'mountedcerts-client', 'mountedcerts-server'
 
 /** samples/certs holds workload pairs under other names: link them under the names the sidecar writes. */
 function samplesSet(workload: 'foo' | 'bar', root: string) {
-  const dir = mkdtempSync(join(tmpdir(), `asm-prom-samples-${workload}-`));
+  const dir = tempDir(`asm-prom-samples-${workload}-`);
   const samples = join(ISTIO, 'samples/certs');
   symlinkSync(join(samples, root), join(dir, 'root-cert.pem'));
   symlinkSync(join(samples, `workload-${workload}-cert.pem`), join(dir, 'cert-chain.pem'));

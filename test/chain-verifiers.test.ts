@@ -6,14 +6,14 @@
  * `auto` judges with Node, and `openssl` explicitly says the command is missing.
  */
 import { X509Certificate } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Unavailable } from '../src/core/resources.js';
 import { parseCertificates, verifyChain, type ChainInput, type ChainVerdict } from '../src/pki/index.js';
 import { runCli } from './helpers/cli.js';
+import { tempDir } from './helpers/tmp.js';
 
 const UPSTREAM = fileURLToPath(new URL('./fixtures/upstream/', import.meta.url));
 
@@ -144,13 +144,13 @@ describe('the verifier is chosen', () => {
 describe('the doctor without an openssl command on the PATH', () => {
   it('judges the chain (certs.chain runs, not skipped) and finds what it finds with the command', async () => {
     const set = join(UPSTREAM, 'istio/tests/testdata/certs/default');
-    const good = mkdtempSync(join(tmpdir(), 'asm-prom-noopenssl-'));
+    const good = tempDir('asm-prom-noopenssl-');
     const broken = join(good, 'broken');
     mkdirSync(broken);
     for (const f of ['cert-chain.pem', 'key.pem', 'root-cert.pem']) copyFileSync(join(set, f), join(good, f));
     for (const f of ['cert-chain.pem', 'key.pem']) copyFileSync(join(set, f), join(broken, f));
     copyFileSync(join(UPSTREAM, 'istio/samples/certs/root-cert.pem'), join(broken, 'root-cert.pem'));
-    const emptyPath = mkdtempSync(join(tmpdir(), 'asm-prom-empty-path-'));
+    const emptyPath = tempDir('asm-prom-empty-path-');
     for (const dir of [good, broken]) {
       const run = (env: NodeJS.ProcessEnv) => runCli(['doctor', '--offline', '--certs-dir', dir, '--now', '2026-01-01T00:00:00Z', '-o', 'json'], { env });
       const [withCommand, without] = await Promise.all([run({}), run({ PATH: emptyPath })]);

@@ -1,16 +1,17 @@
 /** The CLI as users and CI meet it: exit codes, one-line errors, stdout discipline (CONTRACT.md). */
-import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, runCli } from './helpers/cli.js';
 import { SEED } from './helpers/fixtures.js';
+import { tempDir } from './helpers/tmp.js';
 
 /** a folder without manifests, beside a manifest file without objects */
 const EMPTY_DIR = (() => {
-  const dir = mkdtempSync(join(tmpdir(), 'asm-prom-empty-'));
+  const dir = tempDir('asm-prom-empty-');
   writeFileSync(join(dir, 'empty.yaml'), '# nothing here\n---\n');
-  return mkdtempSync(join(dir, 'folder-'));
+  mkdirSync(join(dir, 'folder'));
+  return join(dir, 'folder');
 })();
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -135,7 +136,7 @@ describe('other commands', () => {
   });
 
   it('answers as the kubectl plugin kubectl-asm_prom', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'asm-prom-plugin-'));
+    const dir = tempDir('asm-prom-plugin-');
     const plugin = join(dir, 'kubectl-asm_prom');
     symlinkSync(BIN.replace('asm-prom.js', 'kubectl-asm_prom'), plugin);
     const { code, stdout } = await runCli(['--help'], { bin: plugin });
@@ -146,7 +147,7 @@ describe('other commands', () => {
 
 describe('--plugin', () => {
   const EXAMPLE = new URL('../examples/correct/', import.meta.url).pathname;
-  const pluginDir = mkdtempSync(join(tmpdir(), 'asm-prom-plugin-mod-'));
+  const pluginDir = tempDir('asm-prom-plugin-mod-');
 
   it('runs extra checks from a module beside the built-in ones, reporting catalogue codes', async () => {
     const plugin = join(pluginDir, 'team-policy.mjs');

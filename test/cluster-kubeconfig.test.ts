@@ -1,13 +1,13 @@
 /** Finding the kubeconfig as kubectl does: --kubeconfig, $KUBECONFIG merged first-wins, ~/.kube/config, in-cluster. */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/core/errors.js';
 import { resolveKubeConfig, type Environment } from '../src/sources/cluster/kubeconfig.js';
+import { tempDir } from './helpers/tmp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'asm-prom-kubeconfig-'));
+const dir = tempDir('asm-prom-kubeconfig-');
 
 function file(name: string, cluster: string, server: string, current?: string): string {
   const path = join(dir, name);

@@ -4,7 +4,7 @@
  * binary, run as users run it, with a temporary folder of the test's own as TMPDIR.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -64,14 +64,16 @@ describe('asm-prom demo gives the prompt back', () => {
     expect(run.left()).toEqual([]);
   }, 120_000);
 
-  it('Ctrl-C while the doctor runs: exit 130, the mesh\'s folder and kubeconfig removed', async () => {
+  it.each(['SIGINT', 'SIGTERM'] as const)('%s while the mesh starts or the doctor runs: exit 130, the mesh\'s folder and kubeconfig removed', async (signal) => {
     const run = demo(['healthy']);
     // The mesh's folder (with its kubeconfig) appears as its servers start, before the doctor runs.
     await run.until(() => run.left().some((name) => name.startsWith('asm-prom-sim-')));
-    run.child.kill('SIGINT');
+    const folder = join(run.tmp, run.left().find((name) => name.startsWith('asm-prom-sim-'))!);
+    run.child.kill(signal);
     const { code } = await run.exited;
     expect(code).toBe(130);
     expect(run.out()).toBe('');
+    expect(existsSync(folder)).toBe(false);
     expect(run.left()).toEqual([]);
   }, 120_000);
 

@@ -3,14 +3,13 @@
  * them, and the real kubectl accepts them (apply --dry-run=client) against the simulated API server.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulatedMesh, type SimulatedMesh } from '../src/sim/index.js';
 import { runCli } from './helpers/cli.js';
 import { peer } from './helpers/peers.js';
+import { tempDir } from './helpers/tmp.js';
 
 const DEPLOY = new URL('../deploy/serve/', import.meta.url).pathname;
 // the ClusterRole that deploy/serve/rbac.yaml binds: applied beside it, as docs/continuous.md says
@@ -33,7 +32,7 @@ describe('deploy/serve', () => {
     afterAll(() => mesh?.stop());
 
     it('accepts every object', async () => {
-      const { stdout } = await promisify(execFile)(kubectlBin!, ['--kubeconfig', mesh.kubeconfigPath, '--cache-dir', mkdtempSync(join(tmpdir(), 'kubectl-cache-')),
+      const { stdout } = await promisify(execFile)(kubectlBin!, ['--kubeconfig', mesh.kubeconfigPath, '--cache-dir', tempDir('kubectl-cache-'),
         'apply', '--dry-run=client', '--validate=false', '-f', CLUSTER_ROLE, '-f', DEPLOY], { timeout: 30_000 });
       expect(stdout.trim().split('\n').sort()).toEqual([
         'clusterrole.rbac.authorization.k8s.io/asm-prom-doctor created (dry run)',

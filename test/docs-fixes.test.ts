@@ -4,8 +4,7 @@
  * code and reports no error it did not report before. A snippet no `-f` run can show (a
  * cluster-only finding) says why, and is at least valid YAML.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
@@ -13,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { ALL_CODES } from '../src/core/codes.js';
 import { runDoctor } from '../src/index.js';
 import { applySnippet, fixSnippets, objectId } from './helpers/doc-fixes.js';
+import { tempDir } from './helpers/tmp.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const snippets = fixSnippets(readFileSync(join(ROOT, 'docs/checks.md'), 'utf8'));
@@ -36,7 +36,7 @@ describe('docs/checks.md fix snippets', () => {
     const fixture = join(ROOT, snippet.directive!.fixture!);
     const before = await findings(fixture);
     expect(before.map((f) => f.code), 'the fixture shows the code').toContain(code);
-    const dir = mkdtempSync(join(tmpdir(), 'asm-prom-docfix-'));
+    const dir = tempDir('asm-prom-docfix-');
     const fixed = join(dir, 'fixed.yaml');
     const { objects, touched } = applySnippet(readFileSync(fixture, 'utf8'), snippet);
     writeFileSync(fixed, objects.map((o) => stringify(o)).join('---\n'));

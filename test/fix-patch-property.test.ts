@@ -4,16 +4,15 @@
  * each compared with `kubectl patch --local --type strategic`. Fixed seed.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { checkProperty } from './helpers/property.js';
-import { afterAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { strategicMergePatch } from '../src/fix/patch.js';
+import { tempDir } from './helpers/tmp.js';
 
-const work = mkdtempSync(join(tmpdir(), 'asm-prom-smp-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+const work = tempDir('asm-prom-smp-');
 
 const name = fc.constantFrom('a', 'b', 'c', 'd');
 const path = fc.constantFrom('/p', '/q', '/r', '/s');

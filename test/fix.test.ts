@@ -6,10 +6,9 @@
  * doctor on the result no longer reports the fixed findings, and no new error.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { ALL_CODES, runDoctor, type Finding, type MechanicalFix } from '../src/index.js';
 import type { Code } from '../src/core/codes.js';
@@ -19,9 +18,9 @@ import { applyPatch, jsonPatch, mergePatch, strategicMergePatch } from '../src/f
 import { loadFixtureCases } from './helpers/fixtures.js';
 import { runCli } from './helpers/cli.js';
 import { REPORTERS } from '../src/reporters/index.js';
+import { tempDir } from './helpers/tmp.js';
 
-const work = mkdtempSync(join(tmpdir(), 'asm-prom-fix-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+const work = tempDir('asm-prom-fix-');
 
 const isMechanical = (f: Finding['fix']): f is MechanicalFix => f !== undefined && !('manual' in f);
 const key = (f: Finding) => `${f.code} ${f.subject.kind}/${f.subject.namespace ?? ''}/${f.subject.name ?? ''}`;

@@ -1,10 +1,10 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/core/errors.js';
 import { ResourceStore } from '../src/core/resources.js';
 import { MAX_MANIFEST_DEPTH, manifestProviders, parseManifests, readManifestFiles } from '../src/sources/manifests.js';
+import { tempDir } from './helpers/tmp.js';
 
 describe('parseManifests', () => {
   it('reads multi-document YAML with the line of each object', () => {
@@ -93,7 +93,7 @@ describe('hostile but parseable documents are findings, never a crash', () => {
 
 describe('readManifestFiles', () => {
   it('walks folders recursively for yaml, yml and json only', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'asm-prom-'));
+    const dir = tempDir('asm-prom-');
     mkdirSync(join(dir, 'sub'));
     writeFileSync(join(dir, 'a.yaml'), 'kind: A');
     writeFileSync(join(dir, 'sub', 'b.yml'), 'kind: B');

@@ -7,14 +7,14 @@
 import dgram from 'node:dgram';
 import dns from 'node:dns';
 import net from 'node:net';
-import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDoctorArgs } from '../src/cli/parse.js';
 import { runDoctor } from '../src/index.js';
 import { runCli } from './helpers/cli.js';
 import { loadFixtureCases } from './helpers/fixtures.js';
+import { tempDir } from './helpers/tmp.js';
 
 const attempts: string[] = [];
 const restore: (() => void)[] = [];
@@ -71,7 +71,7 @@ metadata: {name: web-pods, namespace: app}
 spec: {selector: {matchLabels: {app: web}}, podMetricsEndpoints: [{port: http-metrics}]}
 `;
 
-const ADDRESSES_FILE = join(mkdtempSync(join(tmpdir(), 'asm-prom-offline-')), 'addresses.yaml');
+const ADDRESSES_FILE = join(tempDir('asm-prom-offline-'), 'addresses.yaml');
 writeFileSync(ADDRESSES_FILE, ADDRESSES);
 
 async function run(args: string[]) {

@@ -4,8 +4,7 @@
  * `asm-prom explain CODE` printing the installed docs from any working directory.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Log } from 'sarif';
@@ -14,6 +13,7 @@ import { ALL_CODES, docsAnchor } from '../src/core/codes.js';
 import { docsSection } from '../src/docs.js';
 import { BIN } from './helpers/cli.js';
 import { sarifValidator } from './helpers/sarif-schema.js';
+import { tempDir } from './helpers/tmp.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BROKEN = join(ROOT, 'examples/broken');
@@ -41,7 +41,7 @@ describe('SARIF from the CLI', () => {
   });
 
   it('from another working directory the files are absolute file: URIs, still valid', () => {
-    const elsewhere = mkdtempSync(join(tmpdir(), 'asm-prom-sarif-'));
+    const elsewhere = tempDir('asm-prom-sarif-');
     const log = JSON.parse(cli(['doctor', '-f', BROKEN, '-o', 'sarif'], { cwd: elsewhere }).stdout) as Log;
     expect(sarifValidator()(log)).toEqual([]);
     const uris = log.runs[0]!.results!.flatMap((r) => r.locations ?? []).map((l) => l.physicalLocation?.artifactLocation).filter(Boolean);
@@ -74,7 +74,7 @@ describe('docs a user can reach', () => {
   });
 
   it('explain CODE prints that code\'s section of the installed docs/checks.md, from any working directory', () => {
-    const elsewhere = mkdtempSync(join(tmpdir(), 'asm-prom-explain-'));
+    const elsewhere = tempDir('asm-prom-explain-');
     const markdown = readFileSync(join(ROOT, 'docs/checks.md'), 'utf8');
     for (const word of ['KEY_MISMATCH', 'key-mismatch']) {
       const { code, stdout, stderr } = cli(['explain', word], { cwd: elsewhere });

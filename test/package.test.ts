@@ -5,12 +5,12 @@
  * away from the repository and its devDependencies.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
+import { tempDir } from './helpers/tmp.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
@@ -74,7 +74,7 @@ describe('package.json', () => {
 });
 
 describe('the packed tarball, installed with --omit=dev into a temporary prefix', () => {
-  const work = mkdtempSync(join(tmpdir(), 'asm-prom-pack-'));
+  const work = tempDir('asm-prom-pack-');
   const prefix = join(work, 'prefix');
   let files: { path: string; mode: number }[] = [];
   let installLog = '';

@@ -1,12 +1,12 @@
 /** The real peers: found where distributions put them; under CI=true an absent one fails the run. */
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PEERS, findExecutable, inCi, peer, type PeerName } from './helpers/peers.js';
+import { tempDir } from './helpers/tmp.js';
 
 describe('peers', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'asm-prom-peers-'));
+  const dir = tempDir('asm-prom-peers-');
   writeFileSync(join(dir, 'fake-peer'), '#!/bin/sh\n');
   chmodSync(join(dir, 'fake-peer'), 0o755);
   writeFileSync(join(dir, 'not-executable'), '');

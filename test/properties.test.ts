@@ -6,10 +6,9 @@
  * The property everywhere: a parser answers or refuses with its own error, never throws anything
  * else, and the doctor ends with exit 0 or 1 (never 3, never a crash).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,8 +23,9 @@ import { countSamples } from '../src/probes/scrape-response.js';
 import { resolveKubeConfig } from '../src/sources/cluster/kubeconfig.js';
 import { MAX_MANIFEST_DEPTH, parseManifests } from '../src/sources/manifests.js';
 import { CASES_RUN, checkAsyncProperty, checkProperty } from './helpers/property.js';
+import { tempDir } from './helpers/tmp.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'asm-prom-properties-'));
+const tmp = tempDir('asm-prom-properties-');
 
 /** Node warnings (a library's console noise) are output nobody asked for: none may be emitted. */
 const warnings: string[] = [];

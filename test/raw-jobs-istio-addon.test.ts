@@ -6,19 +6,18 @@
  * rewrite (port 15020, plain text outside the capture). Without that rewrite the same job scrapes the
  * STRICT app port in plain text, and the doctor names the job.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseDoctorArgs } from '../src/cli/parse.js';
 import { runDoctor } from '../src/index.js';
+import { tempDir } from './helpers/tmp.js';
 
 const FIXTURE = new URL('./fixtures/istio-addon-prometheus/', import.meta.url).pathname;
 const errorsOf = (summary: Awaited<ReturnType<typeof runDoctor>>) => summary.findings.filter((f) => f.severity === 'error').map((f) => `${f.code} ${f.subject.kind}/${f.subject.name}`);
 
 describe("Istio's addon Prometheus", () => {
-  const dir = mkdtempSync(join(tmpdir(), 'asm-prom-addon-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir('asm-prom-addon-');
 
   it('alone: no error, and its raw jobs are loaded from the mounted ConfigMap', async () => {
     const summary = await runDoctor(parseDoctorArgs(['-f', join(FIXTURE, 'prometheus.yaml')]));

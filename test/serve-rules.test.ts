@@ -4,12 +4,12 @@
  * every alert links its runbook.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { peer } from './helpers/peers.js';
+import { tempDir } from './helpers/tmp.js';
 
 const RULE_FILE = new URL('../deploy/serve/prometheusrule.yaml', import.meta.url);
 const RULE_TESTS = new URL('./serve/rules.promtool.yaml', import.meta.url);
@@ -21,8 +21,7 @@ const alerts = resource.spec.groups.flatMap((g) => g.rules);
 const promtool = peer('promtool');
 
 describe.skipIf(!promtool)('the alerts of asm-prom serve, under promtool', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'asm-prom-rules-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir('asm-prom-rules-');
   writeFileSync(join(dir, 'rules.yaml'), stringify({ groups: resource.spec.groups }));
   copyFileSync(RULE_TESTS, join(dir, 'tests.yaml'));
 

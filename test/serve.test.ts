@@ -2,6 +2,7 @@
  * `asm-prom serve` as a process against the simulated mesh: its endpoints, its loop, its flags and
  * its shutdown; and the Exporter's loop with a doctor the test controls (never two runs at once).
  */
+import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_OPTIONS } from '../src/core/options.js';
 import type { RunSummary } from '../src/core/types.js';
@@ -10,14 +11,17 @@ import { parseListenAddress, wantsOpenMetrics } from '../src/serve/http.js';
 import { startSimulatedMesh, type SimulatedMesh } from '../src/sim/index.js';
 import { runCli } from './helpers/cli.js';
 import { startServe, type Served } from './helpers/serve.js';
+import { tempDir } from './helpers/tmp.js';
 import { waitFor } from './helpers/wait.js';
 
 describe('asm-prom serve against the simulated mesh', () => {
   let mesh: SimulatedMesh;
   let served: Served;
+  // serve's own TMPDIR: what is left there after it exits is exactly what serve left
+  const tmp = tempDir('asm-prom-serve-tmp-');
   beforeAll(async () => {
     mesh = await startSimulatedMesh('wrong-root');
-    served = await startServe(['--kubeconfig', mesh.kubeconfigPath, '--interval', '2s', '--timeout', '10s']);
+    served = await startServe(['--kubeconfig', mesh.kubeconfigPath, '--interval', '2s', '--timeout', '10s'], undefined, { TMPDIR: tmp });
   }, 90_000);
   afterAll(async () => {
     served?.child.kill('SIGKILL');
@@ -56,10 +60,11 @@ describe('asm-prom serve against the simulated mesh', () => {
     expect((await fetch(`${served.url}/metrics`, { method: 'HEAD' })).status).toBe(200);
   });
 
-  it('ends with exit code 0 on SIGTERM, with a run in flight', async () => {
+  it('ends with exit code 0 on SIGTERM, with a run in flight, and leaves no temporary folder', async () => {
     served.child.kill('SIGTERM');
     expect(await served.exited).toBe(0);
     expect(served.stderr()).toContain('stopping');
+    expect(readdirSync(tmp)).toEqual([]);
   }, 10_000);
 });
 

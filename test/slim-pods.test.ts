@@ -5,18 +5,17 @@
  * same on the slimmed pods as on the whole ones; and the padding is gone. A run's slimmer shares the
  * equal parts of its pods: the values are those of the pods slimmed one by one, the copies are gone.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runDoctor } from '../src/index.js';
 import type { Pod } from '../src/model/k8s.js';
 import { ClusterState } from '../src/sim/cluster.js';
 import { listScenarios, loadScenario } from '../src/sim/index.js';
 import { podSlimmer, slimPod } from '../src/sources/cluster/slim.js';
+import { tempDir } from './helpers/tmp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'asm-prom-slim-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('asm-prom-slim-');
 
 /** What a real API server adds to a pod that no check reads. */
 function asServed(pod: Pod): Pod {

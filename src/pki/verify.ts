@@ -19,11 +19,11 @@
  */
 import { execFile } from 'node:child_process';
 import type { X509Certificate } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Unavailable } from '../core/resources.js';
 import { UsageError } from '../core/errors.js';
+import { makeScratchDir } from '../core/scratch-dir.js';
 import { describeCertificate, distinguishedName, isIssuedBy, isSelfSigned } from './inspect.js';
 import { verifyChainInNode } from './verify-node.js';
 
@@ -112,7 +112,9 @@ function verifyInNode(input: ChainInput): ChainVerdict {
 class OpensslMissing extends Unavailable {}
 
 async function verifyWithOpenssl(input: ChainInput): Promise<ChainVerdict> {
-  const dir = await mkdtemp(join(tmpdir(), 'asm-prom-verify-'));
+  // removed in `finally`, or when the process exits with the verification in flight
+  const scratch = makeScratchDir('asm-prom-verify-');
+  const dir = scratch.path;
   try {
     const pem = (certs: readonly X509Certificate[]) => certs.map((c) => c.toString()).join('');
     const args = ['verify', '-no-CApath', '-no-CAstore', '-purpose', input.purpose, '-CAfile', join(dir, 'roots.pem')];
@@ -138,7 +140,7 @@ async function verifyWithOpenssl(input: ChainInput): Promise<ChainVerdict> {
     if (errors.length === 0) throw new Error(`openssl verify failed without a verification error: ${stderr.trim().split('\n')[0]}`);
     return { ok: false, errors };
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await scratch.remove();
   }
 }
 

@@ -7,9 +7,8 @@
  *   await mesh.stop();
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeScratchDir } from '../core/scratch-dir.js';
 import { SimApiServer, TOKEN_USER, type RequestLogEntry, type ResourceRequest } from './api-server.js';
 import type { KubeObject } from '../model/k8s.js';
 import { applyPatch, PatchError, type PatchType } from '../fix/patch.js';
@@ -78,13 +77,13 @@ export interface SimulatedMeshOptions {
 export async function startSimulatedMesh(scenario: Scenario | string, options: SimulatedMeshOptions = {}): Promise<SimulatedMesh> {
   const resolved = typeof scenario === 'string' ? await loadScenario(scenario) : scenario;
   const keys = await makeSimKeys({ intermediate: resolved.intermediateCa, foreign: Boolean(resolved.faults.prometheusCerts?.wrongRoot) });
-  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'asm-prom-sim-'));
+  // A folder of our own is removed at stop, or when the process exits with the mesh running.
+  const scratch = options.dir === undefined ? makeScratchDir('asm-prom-sim-') : undefined;
+  const dir = options.dir ?? scratch!.path;
   const meshCa = new CertificateAuthority(resolved.trustDomain, resolved.intermediateCa, keys.mesh);
   const apiCa = new CertificateAuthority('asm-prom simulated cluster', false, keys.cluster);
   const stops: (() => Promise<void> | void)[] = [];
-  const removeDir = () => {
-    if (!options.dir) rmSync(dir, { recursive: true, force: true });
-  };
+  const removeDir = () => scratch?.removeSync();
   let started: Awaited<ReturnType<typeof startPods>>;
   try {
     started = await startPods(resolved, meshCa, apiCa.rootPem, keys.foreign, { targetsListen: options.targetsListen ?? true });

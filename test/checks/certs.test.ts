@@ -5,20 +5,19 @@
  * against the mesh root, and which certificate a validity finding names (leaf, intermediate, the root
  * in cert-chain.pem or in root-cert.pem, never an old root the chain does not hang from).
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseDoctorArgs } from '../../src/cli/parse.js';
 import { runDoctor, type RunSummary } from '../../src/index.js';
 import { Mint, type Issued } from '../certs-mint.js';
 import { upstream } from '../helpers/fixtures.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const SAMPLES = upstream('istio/samples/certs');
 const FOO = new URL('./certs.parse/pass-samples-foo/certs', import.meta.url).pathname;
 const NOW = '2026-11-25T00:00:00Z';
-const tmp = mkdtempSync(join(tmpdir(), 'asm-prom-certs-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = tempDir('asm-prom-certs-');
 
 async function run(check: string, args: string[]): Promise<{ summary: RunSummary; status?: string; skipReason?: string; findings: { code: string; file?: string; message: string; evidence?: unknown }[] }> {
   const summary = await runDoctor(parseDoctorArgs(['--offline', ...args, '--only', check]));

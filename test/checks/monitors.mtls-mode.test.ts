@@ -1,6 +1,5 @@
 /** monitors.mtls-mode beyond the fixture grid: the reason each finding gives, the workloads it names, and the skip when PeerAuthentications are unknown. */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDoctorArgs } from '../../src/cli/parse.js';
@@ -9,11 +8,12 @@ import mtlsMode from '../../checks/monitors/mtls-mode.js';
 import { ResourceStore, type Providers } from '../../src/core/resources.js';
 import { runChecks } from '../../src/core/runner.js';
 import type { Monitor, PeerAuthentication, Pod, Service } from '../../src/model/k8s.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const fixture = (name: string) => new URL(`./monitors.mtls-mode/${name}`, import.meta.url).pathname;
 const run = (file: string) => runDoctor(parseDoctorArgs(['-f', file, '--only', 'monitors.mtls-mode']));
 const mine = (summary: Awaited<ReturnType<typeof run>>) => summary.findings.filter((f) => f.check === 'monitors.mtls-mode');
-const tmp = mkdtempSync(join(tmpdir(), 'asm-prom-mtls-mode-'));
+const tmp = tempDir('asm-prom-mtls-mode-');
 
 describe('monitors.mtls-mode findings', () => {
   it('https on PERMISSIVE says the mode, its source and why TLS lands in plain text', async () => {

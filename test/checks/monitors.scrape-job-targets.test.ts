@@ -1,12 +1,12 @@
 /** monitors.scrape-job-targets beyond the fixture grid: a config whose every job is out of the manifests' reach is skipped, with why. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDoctorArgs } from '../../src/cli/parse.js';
 import { runDoctor } from '../../src/index.js';
+import { tempDir } from '../helpers/tmp.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'asm-prom-scrape-job-targets-'));
+const tmp = tempDir('asm-prom-scrape-job-targets-');
 let runs = 0;
 const run = async (config: string) => {
   const file = join(tmp, `prometheus-${++runs}.yaml`);

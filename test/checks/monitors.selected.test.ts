@@ -2,8 +2,7 @@
  * monitors.selected beyond the fixture grid: the skip when nothing selects anything, the scrapers a
  * finding names and blames, and a cluster where ServiceMonitors and PodMonitors cannot be read.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -13,8 +12,9 @@ import { ResourceStore, Unavailable, type Providers } from '../../src/core/resou
 import { runChecks } from '../../src/core/runner.js';
 import { runDoctor } from '../../src/index.js';
 import type { KubeObject } from '../../src/model/k8s.js';
+import { tempDir } from '../helpers/tmp.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'asm-prom-selected-'));
+const tmp = tempDir('asm-prom-selected-');
 let runs = 0;
 const run = async (manifests: string) => {
   const file = join(tmp, `case-${++runs}.yaml`);

@@ -2,8 +2,7 @@
  * monitors.targets-match beyond the fixture grid: which monitors partial manifests leave unjudged (a
  * fact, or the skip reason when none was judged), and a live cluster, where every namespace is known.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -14,8 +13,9 @@ import { runChecks } from '../../src/core/runner.js';
 import { runDoctor } from '../../src/index.js';
 import type { TargetWorkload } from '../../src/model/inventory.js';
 import type { KubeObject, Monitor, PodTemplate, Service } from '../../src/model/k8s.js';
+import { tempDir } from '../helpers/tmp.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'asm-prom-targets-match-'));
+const tmp = tempDir('asm-prom-targets-match-');
 let runs = 0;
 const run = async (manifests: string) => {
   const file = join(tmp, `case-${++runs}.yaml`);

@@ -3,8 +3,7 @@
  * collector (the folder it should mount, the file it should name, the scraper), and live collector
  * pods, whose containers are as Kubernetes runs them (the sidecar may come first).
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
@@ -15,8 +14,9 @@ import { ResourceStore, type Providers } from '../../src/core/resources.js';
 import { runChecks } from '../../src/core/runner.js';
 import type { KubeObject, Monitor, Pod } from '../../src/model/k8s.js';
 import { scraperPodsFromManifests } from '../../src/model/scraper.js';
+import { tempDir } from '../helpers/tmp.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'asm-prom-tls-paths-'));
+const tmp = tempDir('asm-prom-tls-paths-');
 const unmounted = readFileSync(new URL('./monitors.tls-paths/fail-otel-allocator-unmounted.yaml', import.meta.url), 'utf8');
 
 const offline = async (name: string, manifests: string) => {

@@ -4,8 +4,7 @@
  * kind of object (a ServiceMonitor, a PodMonitor, a ScrapeConfig, a raw job), and a cluster without
  * the monitor CRDs still has its raw jobs judged.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDoctorArgs } from '../../src/cli/parse.js';
@@ -13,8 +12,9 @@ import { runDoctor } from '../../src/index.js';
 import tlsSettings from '../../checks/monitors/tls-settings.js';
 import { ResourceStore, Unavailable, type Providers } from '../../src/core/resources.js';
 import { runChecks } from '../../src/core/runner.js';
+import { tempDir } from '../helpers/tmp.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'asm-prom-tls-settings-'));
+const tmp = tempDir('asm-prom-tls-settings-');
 const noCaFile = readFileSync(new URL('./monitors.tls-settings/fail-no-ca-file.yaml', import.meta.url), 'utf8');
 const prometheus = noCaFile.split('\n---\n').find((d) => /^kind: Prometheus$/m.test(d))!;
 const findingsOf = async (name: string, manifests: string) => {

@@ -5,17 +5,16 @@
  * soon as anything says it is meant to scrape over the mesh: a secure-metrics job with the sidecar's
  * files, the recipe's annotations, a sidecar coming, or a second, meshed Prometheus beside it.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseDoctorArgs } from '../../src/cli/parse.js';
 import { runDoctor } from '../../src/index.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const ADDON = new URL('../fixtures/istio-addon-prometheus/prometheus.yaml', import.meta.url).pathname;
 const CHECK = 'prometheus.sidecar-injected';
-const dir = mkdtempSync(join(tmpdir(), 'asm-prom-mesh-intent-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('asm-prom-mesh-intent-');
 
 const addon = readFileSync(ADDON, 'utf8');
 /** Istio's samples/addons/extras/prometheus-secure-metrics.yaml job: the sidecar's files from the istio-certs volume. */

@@ -4,17 +4,16 @@
  * traffic: istio-init, istio-validation or the injector's status annotation; a hand-written
  * istio-proxy without them captures nothing.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseDoctorArgs } from '../../src/cli/parse.js';
 import { runDoctor } from '../../src/index.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const CHECK = 'prometheus.traffic-capture';
 const fixture = (name: string) => new URL(`./${CHECK}/${name}`, import.meta.url).pathname;
-const dir = mkdtempSync(join(tmpdir(), 'asm-prom-traffic-capture-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir('asm-prom-traffic-capture-');
 
 async function findings(file: string) {
   const summary = await runDoctor(parseDoctorArgs(['-f', file, '--only', CHECK]));

@@ -5,8 +5,8 @@ import { BIN } from './cli.js';
 export interface Served { child: ChildProcess; url: string; stderr: () => string; exited: Promise<number | null> }
 
 /** Starts serve and resolves once it says where it listens. */
-export function startServe(args: readonly string[], timeoutMs = 60_000): Promise<Served> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--listen', '127.0.0.1:0', ...args], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startServe(args: readonly string[], timeoutMs = 60_000, env: NodeJS.ProcessEnv = {}): Promise<Served> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--listen', '127.0.0.1:0', ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
