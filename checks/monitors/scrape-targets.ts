@@ -60,11 +60,12 @@ const servicePortTarget = (port: ServicePort) => port.targetPort ?? port.port;
 /**
  * The port name an endpoint selects by (`port`), if it sets one. The CRDs type it as a string; a
  * number written there in a manifest (`port: 9090`) is taken as the name it is not, so that
- * MONITOR_PORT_NOT_FOUND says it must be the port's name, rather than scraping every port.
+ * MONITOR_PORT_NOT_FOUND says it must be the port's name, rather than scraping every port. An empty
+ * name (a chart's unset value) is '', which every caller takes as no name (`if (port)`).
  */
 function portNameOf(endpoint: EndpointRef): string | undefined {
   const { port } = endpoint.endpoint as { port?: unknown };
-  return (typeof port === 'string' || typeof port === 'number') && port !== '' ? String(port) : undefined;
+  return typeof port === 'string' || typeof port === 'number' ? String(port) : undefined;
 }
 
 /** The Service ports an endpoint scrapes: by name (`port`), by target port (`targetPort`), or all. */
