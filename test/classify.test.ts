@@ -58,6 +58,9 @@ const WORDINGS: [string, string, string[]][] = [
   ['Get "https://10.4.0.7:8080/metrics": read tcp 10.4.0.9:51234->10.4.0.7:8080: read: connection reset by peer', 'SCRAPE_CONNECTION_CLOSED', ['CLIENT_CERT_REJECTED', 'CERT_EXPIRED']],
   ['Get "http://10.4.0.7:8080/metrics": read tcp 10.4.0.9:51234->10.4.0.7:8080: read: connection reset by peer', 'MONITOR_SCHEME_HTTP_ON_STRICT', ['SCRAPE_CONNECTION_CLOSED']],
   ['Get "https://10.4.0.7:8080/metrics": readLoopPeekFailLocked: <nil>', 'MONITOR_TLS_ON_PLAINTEXT', ['SCRAPE_CONNECTION_CLOSED']],
+  // Go's errServerClosedIdle: the same close before any answer, when it races the request (real Prometheus 2.42)
+  ['Get "https://127.0.0.1:37801/metrics": http: server closed idle connection', 'MONITOR_TLS_ON_PLAINTEXT', ['CLIENT_CERT_REJECTED', 'SCRAPE_CONNECTION_CLOSED']],
+  ['Get "http://10.4.0.7:8080/metrics": http: server closed idle connection', 'MONITOR_SCHEME_HTTP_ON_STRICT', ['SCRAPE_CONNECTION_CLOSED']],
   // Rows 17, 19, 20: HTTP answers
   ['server returned HTTP status 403 Forbidden', 'SCRAPE_HTTP_ERROR', ['IDENTITY_MISMATCH']],
   ['server returned HTTP status 503 Service Unavailable', 'SCRAPE_HTTP_ERROR', ['OUTBOUND_CAPTURED']],

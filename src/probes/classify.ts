@@ -65,8 +65,10 @@ const NOT_TLS: readonly Cause[] = [
 ];
 
 // Wordings whose meaning depends on the scheme of the scrape: one pattern, a rule per scheme.
-// fasthttp's wording (older vmagent releases) of a connection closed before any answer
-const BARE_EOF = /(?:^|: )EOF$|the server closed connection before returning the first response byte/i;
+// A connection closed before any answer: Go's bare EOF; Go's errServerClosedIdle when the close
+// races the request on a fresh connection (Prometheus 2.42 gave it, now and then, for a server that
+// closes after the handshake); fasthttp's wording (older vmagent releases)
+const BARE_EOF = /(?:^|: )EOF$|(?:^|: )http: server closed idle connection$|the server closed connection before returning the first response byte/i;
 const RESET = /connection reset by peer|broken pipe/i;
 
 /** Most specific first: the first rule to name a code gives its rank and its why. */
