@@ -119,7 +119,7 @@ describe.skipIf(!hasPrometheus)('the doctor reading a real Prometheus 2.42', () 
     ['foreign-ca-silent', 'mtls', /^Get "https:.*": (?:EOF|read tcp .*: read: connection reset by peer|http: server closed idle connection)$/, 'CLIENT_CERT_REJECTED', 'among'],
     ['no-client-cert', 'mtls', /remote error: tls: certificate required$/, 'MONITOR_TLS_FILES_MISSING', 'first'],
     ['tls-to-plaintext', 'plain', /server gave HTTP response to HTTPS client$/, 'TARGET_NOT_TLS', 'first'],
-    ['plaintext-to-mtls', 'mtls', /^Get "http:.*": (?:EOF|read tcp .*: read: connection reset by peer)$/, 'MONITOR_SCHEME_HTTP_ON_STRICT', 'first'],
+    ['plaintext-to-mtls', 'mtls', /^Get "http:.*": (?:EOF|read tcp .*: read: connection reset by peer|http: server closed idle connection)$/, 'MONITOR_SCHEME_HTTP_ON_STRICT', 'first'],
   ])('%s: TARGET_DOWN with its real lastError, explained by %4$s', (job, server, lastError, cause, rank) => {
     const finding = targetDown(summary, job);
     expect(finding.subject).toEqual({ kind: 'Target', endpoint: `127.0.0.1:${ports[server]}` });
