@@ -55,7 +55,10 @@ const manualKindsSeen = new Set<string>();
 
 describe('kubectl applies the printed fixes to the failing fixtures, and the doctor then finds them fixed', () => {
   it.each(cases.map((c) => [`${c.checkId}/${c.name}`, c.args[1]!] as const))('%s', async (name, path) => {
-    const before = await runDoctor(parseDoctorArgs(['-f', path, '--fix']));
+    // --fix-dir is --fix that also writes the patched copies: one run gives both (checked below)
+    const original = readFileSync(path, 'utf8');
+    const dir = join(work, `dir-${name.replaceAll('/', '_')}`);
+    const before = await runDoctor(parseDoctorArgs(['-f', path, '--fix-dir', dir]));
     // a subject kind with no fix (a raw scrape job) says so, with its kind's reason, whatever its code
     for (const f of before.findings.filter((x) => FIXES[x.code as Code] && MANUAL_FOR_KIND[x.subject.kind])) {
       expect(f.fix, key(f)).toEqual({ manual: true, reason: MANUAL_FOR_KIND[f.subject.kind]!.manual });
@@ -89,9 +92,6 @@ describe('kubectl applies the printed fixes to the failing fixtures, and the doc
     expect(newErrors).toEqual([]);
 
     // --fix-dir: the patched copy says the same, and the original is untouched
-    const original = readFileSync(path, 'utf8');
-    const dir = join(work, `dir-${name.replaceAll('/', '_')}`);
-    await runDoctor(parseDoctorArgs(['-f', path, '--fix-dir', dir]));
     expect(readFileSync(path, 'utf8')).toBe(original);
     const copy = join(dir, relative(process.cwd(), path));
     const fromDir = await runDoctor(parseDoctorArgs(['-f', copy]));
