@@ -58,12 +58,12 @@ ${spec}      containers:
 
   it('the right namespace with another service account is a mismatch', async () => {
     const { findings } = await identity(deployment('foo', '      serviceAccountName: prometheus\n'));
-    expect(findings.map((f) => f.message)).toEqual([expect.stringContaining('identity spiffe://trust-domain-foo/ns/foo/sa/foo is not spiffe://trust-domain-foo/ns/foo/sa/prometheus')]);
+    expect(findings.map((f) => [f.code, f.message])).toEqual([['IDENTITY_MISMATCH', expect.stringContaining('identity spiffe://trust-domain-foo/ns/foo/sa/foo is not spiffe://trust-domain-foo/ns/foo/sa/prometheus')]]);
   });
 
   it('the right service account in another namespace is a mismatch', async () => {
     const { findings } = await identity(deployment('monitoring', '      serviceAccountName: foo\n'));
-    expect(findings.map((f) => f.message)).toEqual([expect.stringContaining('is not spiffe://trust-domain-foo/ns/monitoring/sa/foo')]);
+    expect(findings.map((f) => [f.code, f.message])).toEqual([['IDENTITY_MISMATCH', expect.stringContaining('is not spiffe://trust-domain-foo/ns/monitoring/sa/foo')]]);
   });
 
   it("an old manifest's deprecated serviceAccount field names the account", async () => {
@@ -72,14 +72,14 @@ ${spec}      containers:
 
   it('without any service account the pod runs as default', async () => {
     const { findings } = await identity(deployment('foo', ''));
-    expect(findings.map((f) => f.message)).toEqual([expect.stringContaining('is not spiffe://trust-domain-foo/ns/foo/sa/default')]);
+    expect(findings.map((f) => [f.code, f.message])).toEqual([['IDENTITY_MISMATCH', expect.stringContaining('is not spiffe://trust-domain-foo/ns/foo/sa/default')]]);
   });
 
   it('a leaf without a SPIFFE URI SAN (a DNS-only certificate) is a mismatch that says so', async () => {
     const dns = upstream('istio/tests/testdata/certs/dns');
     const file = write('dns.yaml', deployment('foo', '      serviceAccountName: foo\n'));
     const { findings } = await run('certs.identity', ['--certs-dir', dns, '--mesh-root', join(dns, 'root-cert.pem'), '--now', NOW, '-f', file]);
-    expect(findings.map((f) => f.message)).toEqual([expect.stringMatching(/^the leaf's identity \(no SPIFFE URI SAN\) is not spiffe:\/\/cluster\.local\/ns\/foo\/sa\/foo/)]);
+    expect(findings.map((f) => [f.code, f.message])).toEqual([['IDENTITY_MISMATCH', expect.stringMatching(/^the leaf's identity \(no SPIFFE URI SAN\) is not spiffe:\/\/cluster\.local\/ns\/foo\/sa\/foo/)]]);
   });
 
   it('without the Prometheus manifest, or with two, the check is skipped with the reason', async () => {
@@ -244,7 +244,7 @@ describe('certs: what a finding carries', () => {
     const serverOnly = mint.sign('carry-server-only', notCa, { keyType: 'p256', extensions: 'basicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=critical,URI:spiffe://cluster.local/ns/monitoring/sa/prometheus\n' });
     const set = mint.certsDir('carry-two-errors', { root: [root], chain: [serverOnly, notCa], key: serverOnly.keyPem });
     const { findings } = await run('certs.chain', ['--certs-dir', set.dir, '--mesh-root', set.meshRoot, '--now', NOW]);
-    expect(findings).toHaveLength(1);
+    expect(findings.map((f) => f.code)).toEqual(['CHAIN_BROKEN']);
     const { openssl } = findings[0]!.evidence as { openssl: { name: string }[] };
     expect([...new Set(openssl.map((e) => e.name))].sort()).toEqual(['INVALID_CA', 'INVALID_PURPOSE']);
     expect(findings[0]!.message).toMatch(/^cert-chain\.pem does not verify up to root-cert\.pem: .+; .+/);

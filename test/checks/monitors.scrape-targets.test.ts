@@ -35,6 +35,13 @@ spec:
   template:
 ${template}
 `;
+/** A Service labelled app: web in shop; with ports, it also selects app: web pods; without, it has no spec. */
+const webService = (name: string, ports?: string) => `apiVersion: v1
+kind: Service
+metadata: {name: ${name}, namespace: shop, labels: {app: web}}${ports ? `
+spec:
+  selector: {app: web}
+  ports: ${ports}` : ''}`;
 const serviceMonitor = (name: string, endpoints: string, selector = `{matchLabels: {app: ${name}}}`) => `apiVersion: monitoring.coreos.com/v1
 kind: ServiceMonitor
 metadata: {name: ${name}, namespace: shop}
@@ -129,18 +136,11 @@ ${serviceMonitor('cache', '[{path: /metrics}]')}`);
   });
 
   it('a Service without spec, or a template without metadata, is matched without a crash', async () => {
-    const r = await resolve(`apiVersion: v1
-kind: Service
-metadata: {name: bare, namespace: shop, labels: {app: web}}
+    const r = await resolve(`${webService('bare')}
 ---
 ${deployment('nolabels', 'shop', `    spec: {containers: [{name: app, ports: [{name: http, containerPort: 8080}]}]}`)}
 ---
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: shop, labels: {app: web}}
-spec:
-  selector: {app: web}
-  ports: [{name: http, port: 80, targetPort: http}]
+${webService('web', '[{name: http, port: 80, targetPort: http}]')}
 ---
 ${serviceMonitor('web', '[{port: http}]')}`);
     expect(r.web!.matched.map(nameOf)).toEqual(['bare', 'web']);
@@ -149,16 +149,9 @@ ${serviceMonitor('web', '[{port: http}]')}`);
   });
 
   it('misses a port only when no matched Service has it, and lists the names of all of them (a bare Service has none)', async () => {
-    const r = await resolve(`apiVersion: v1
-kind: Service
-metadata: {name: bare, namespace: shop, labels: {app: web}}
+    const r = await resolve(`${webService('bare')}
 ---
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: shop, labels: {app: web}}
-spec:
-  selector: {app: web}
-  ports: [{name: http, port: 80}]
+${webService('web', '[{name: http, port: 80}]')}
 ---
 ${serviceMonitor('web', '[{port: metrics}]')}`);
     expect(missingOf(r.web!)).toEqual(['endpoints[0] metrics [http]']);
